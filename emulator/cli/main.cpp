@@ -1,0 +1,54 @@
+// smemu: dispatches on the subcommand named by the first argument.
+#include <iostream>
+#include <string_view>
+#include <vector>
+
+#include "commands.h"
+
+namespace {
+
+using smemu::cli::Args;
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;
+  int (*run)(Args args);
+};
+
+constexpr Command kCommands[] = {
+    {"serve", "serve the Secrets Manager API (AWS JSON 1.1) over HTTP", &smemu::cli::serve_command},
+};
+
+void print_usage(std::ostream& out) {
+  out << "usage: smemu <command> [flags]\n"
+         "       smemu --version | --help\n\n"
+         "An offline, deterministic emulator of AWS Secrets Manager.\n\n"
+         "commands:\n";
+  for (const Command& command : kCommands) out << "  " << command.name << "    " << command.summary << "\n";
+  out << "\nRun 'smemu <command> --help' for the flags of a command.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    print_usage(std::cerr);
+    return smemu::cli::kExitUsage;
+  }
+  const std::string_view name = args.front();
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(std::cout);
+    return smemu::cli::kExitOk;
+  }
+  if (name == "--version") {
+    std::cout << "smemu " << SMEMU_VERSION << "\n";
+    return smemu::cli::kExitOk;
+  }
+  for (const Command& command : kCommands) {
+    if (command.name == name) return command.run(Args(args).subspan(1));
+  }
+  std::cerr << "smemu: unknown command '" << name << "'\n\n";
+  print_usage(std::cerr);
+  return smemu::cli::kExitUsage;
+}

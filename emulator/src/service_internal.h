@@ -1,0 +1,69 @@
+// Internals shared by the operation files (ops_*.cpp): lookups with their AWS errors, value
+// conversion, and the metadata views that DescribeSecret and ListSecrets share.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "smemu/emulator/service.h"
+
+namespace smemu {
+
+// The seeded streams (D16: one seed, a stream per use), behind their own mutex so that token
+// generation in Client does not contend with the store lock.
+struct Service::Random {
+  explicit Random(std::uint64_t seed)
+      : token(SeededRandom(seed).split("token")),
+        suffix(SeededRandom(seed).split("suffix")),
+        password(SeededRandom(seed).split("password")) {}
+
+  std::mutex mutex;
+  SeededRandom token;
+  SeededRandom suffix;
+  SeededRandom password;
+};
+
+namespace detail {
+
+Error secret_not_found();
+
+// The secret `secret_id` names in the caller's region, or ResourceNotFoundException.
+Result<model::Secret*> find_secret(model::Store& store, const CallContext& context, std::string_view secret_id,
+                                   Timestamp now);
+Result<const model::Secret*> find_secret(const model::Store& store, const CallContext& context,
+                                         std::string_view secret_id, Timestamp now);
+
+// InvalidRequestException while the secret is in its recovery window (spec 6, section 10 #7).
+Status check_not_deleted(const model::Secret& secret);
+// InvalidParameterException on a replica: writes go to the primary's region (spec 7).
+Status check_primary(const model::Secret& secret);
+// A write that carries a value must carry a ClientRequestToken (spec 4.2, section 10 #8).
+Status check_token(const std::optional<std::string>& token, ErrorCode code);
+
+// The value of a request: SecretString or SecretBinary, not both (InvalidParameterException);
+// nullopt when neither is given.
+Result<std::optional<model::SecretValue>> request_value(const std::optional<std::string>& secret_string,
+                                                        const std::optional<api::Bytes>& secret_binary);
+
+std::vector<api::Tag> to_api(const std::vector<model::Tag>& tags);
+api::RotationRules to_api(const model::RotationRules& rules);
+// Labelled versions only: deprecated versions are hidden (spec 4.1).
+std::map<std::string, std::vector<std::string>> version_stages(const model::Secret& secret);
+
+// Replication (spec 7), defined in ops_replication.cpp.
+// AddReplicaRegions checked before anything changes: InvalidParameterException for an entry
+// without a Region, a Region listed twice, the primary's own Region, or one it already replicates to.
+Status check_replica_regions(const model::Secret& primary, const std::vector<api::ReplicaRegion>& regions);
+// A primary's ReplicationStatus, each replica with the date it was last read in its region.
+std::vector<api::ReplicationStatus> replication_status(const model::Store& store, const model::Secret& primary,
+                                                       Timestamp now);
+
+// DescribeSecret and ListSecrets entries (spec 3.7, 3.9): each member only when set.
+api::DescribeSecretResponse describe(const model::Store& store, const model::Secret& secret, Timestamp now);
+api::SecretListEntry list_entry(const model::Store& store, const model::Secret& secret);
+
+}  // namespace detail
+}  // namespace smemu

@@ -1,0 +1,228 @@
+// Secret: one secret of one region, its versions and their staging labels.
+//
+// Invariants, kept by every member function (a failed call changes nothing):
+//   1. A staging label is attached to at most one version.
+//   2. Once any version has held AWSCURRENT, exactly one version holds it.
+//   3. A version's value is set once (at creation, or when a rotation placeholder is filled) and
+//      never changes afterwards.
+//   4. VersionIds are unique within the secret.
+//   5. At most kMaxLabels distinct labels are attached across the versions.
+//   6. After any successful write the secret holds at most kMaxVersions versions (D8).
+//
+// Time comes in as an argument; new VersionIds are the caller's ClientRequestTokens.
+// Thread-safety: a plain value; the owner serialises access.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smemu/model/result.h"
+#include "smemu/model/time.h"
+
+namespace smemu::model {
+
+inline constexpr std::size_t kMaxVersions = 100;         // D8
+inline constexpr std::size_t kMaxLabels = 20;            // spec 4.1 / 11
+inline constexpr Duration kPurgeMinAge = days(1);        // D8: younger versions are never purged
+
+enum class ValueKind : std::uint8_t { kNone, kString, kBinary };
+
+// A secret value: a string or binary blob, or nothing yet (a rotation placeholder, spec 5.3).
+struct SecretValue {
+  ValueKind kind = ValueKind::kNone;
+  std::string bytes;
+
+  static SecretValue string(std::string text) { return {ValueKind::kString, std::move(text)}; }
+  static SecretValue binary(std::string data) { return {ValueKind::kBinary, std::move(data)}; }
+  bool empty() const { return kind == ValueKind::kNone; }
+  bool operator==(const SecretValue&) const = default;
+};
+
+struct SecretVersion {
+  std::string id;
+  SecretValue value;
+  Timestamp created;
+  std::optional<Timestamp> last_accessed;  // midnight UTC of the last read (spec 4.6)
+};
+
+// A label that landed on a version during a change (EventBridge "Secret Label Updated", 12.2).
+struct LabelMove {
+  std::string label;
+  std::string version_id;
+  bool operator==(const LabelMove&) const = default;
+};
+
+// What a value write did, for the response and the event log.
+struct WriteOutcome {
+  enum class Kind { kCreated, kFilledPlaceholder, kReplayed };
+  Kind kind = Kind::kCreated;
+  std::vector<std::string> stages;             // labels on the written version afterwards
+  std::optional<std::string> abandoned_pending;  // version whose AWSPENDING a default write removed
+  std::vector<std::string> purged_versions;    // removed by the version quota (D8), oldest first
+  std::vector<LabelMove> moves;
+};
+
+struct StageOutcome {
+  std::vector<LabelMove> moves;
+};
+
+struct Tag {
+  std::string key;
+  std::string value;
+  bool operator==(const Tag&) const = default;
+};
+
+struct RotationRules {
+  std::optional<std::int64_t> automatically_after_days;
+  std::optional<std::string> duration;
+  std::optional<std::string> schedule_expression;
+  bool operator==(const RotationRules&) const = default;
+};
+
+// Rotation configuration as DescribeSecret reports it (spec 3.7, 5.7).
+struct RotationConfig {
+  std::optional<bool> enabled;               // absent until rotation is first configured
+  std::optional<std::string> lambda_arn;
+  std::optional<RotationRules> rules;
+  std::optional<Timestamp> last_rotated;
+  std::optional<Timestamp> next_rotation;
+};
+
+// One replica of a primary secret, as the primary reports it (spec 7).
+struct ReplicaStatus {
+  std::string region;
+  std::string kms_key_id;
+  std::string status;                        // InSync | Failed | InProgress
+  std::optional<std::string> status_message;
+};
+
+// Everything about a secret but its versions. Plain data: no invariant ties these fields.
+struct SecretMetadata {
+  std::string name;
+  std::string region;
+  std::string suffix;                        // the ARN's 6 random characters
+  std::string primary_region;                // == region, except on a replica
+  std::optional<std::string> description;
+  std::optional<std::string> kms_key_id;     // nullopt: the aws/secretsmanager key
+  std::optional<std::vector<Tag>> tags;      // absent until first tagged; [] after untagging all
+  std::optional<std::string> resource_policy;
+  RotationConfig rotation;
+  Timestamp created{};
+  std::optional<Timestamp> last_changed;
+  std::optional<Timestamp> last_accessed;    // midnight UTC of the last read
+  std::optional<Timestamp> deleted;          // DeletedDate: set while in the recovery window
+  std::optional<Timestamp> deletion_due;     // DeletionDate: when the recovery window ends
+  std::optional<std::string> owning_service;
+  std::optional<std::string> type;
+  std::vector<ReplicaStatus> replicas;       // on a primary
+
+  bool is_replica() const { return primary_region != region; }
+  bool marked_for_deletion() const { return deleted.has_value(); }
+};
+
+// A value write: PutSecretValue, UpdateSecret or CreateSecret with a value.
+struct VersionWrite {
+  std::string token;                                // the new VersionId (ClientRequestToken)
+  SecretValue value;                                // REQUIRES: not empty
+  std::optional<std::vector<std::string>> stages;   // nullopt: the default write of spec 4.3 rule 1
+};
+
+class Secret {
+ private:
+  // The version a label is attached to: an index into versions_ (which includes the purged slots
+  // before head_). 16 bits are plenty: a secret holds at most kMaxVersions versions.
+  using VersionIndex = std::uint16_t;
+  static constexpr VersionIndex kNoVersion = 0xFFFF;
+
+  struct LabelEntry {
+    std::string label;
+    VersionIndex version;
+  };
+
+  // Declared before `meta` so that they share a cache line with its name: a read touches both.
+  // versions_[head_..] are the versions in creation order; the slots before head_ held versions
+  // purged from the front and are reclaimed when versions_ is full, so that the purge of the
+  // oldest version at the quota (D8) costs O(1) rather than moving the other 99.
+  std::vector<SecretVersion> versions_;
+  VersionIndex head_ = 0;
+  // AWSCURRENT, AWSPENDING and AWSPREVIOUS (in that order, which is also their sorted order) have
+  // fixed places; other labels live in custom_labels_, allocated only when there is one. Most
+  // secrets carry only these three, so their labels cost no allocation (bytes_per_secret).
+  std::array<VersionIndex, 3> known_labels_{kNoVersion, kNoVersion, kNoVersion};
+  std::unique_ptr<std::vector<LabelEntry>> custom_labels_;
+
+ public:
+  Secret() = default;
+  explicit Secret(SecretMetadata metadata) : meta(std::move(metadata)) {}
+  Secret(const Secret& other);
+  Secret& operator=(const Secret& other);
+  Secret(Secret&& other) noexcept;
+  Secret& operator=(Secret&& other) noexcept;
+  ~Secret() = default;
+
+  SecretMetadata meta;
+
+  // --- versions and labels ------------------------------------------------------------------
+  // In creation order.
+  std::span<const SecretVersion> versions() const { return std::span(versions_).subspan(head_); }
+  const SecretVersion* find_version(std::string_view id) const;
+  // The version holding `label`, or nullptr.
+  const SecretVersion* holder(std::string_view label) const;
+  // Labels on the version `id`, sorted (as the service lists them: spec 4.3 rule 6, 4.4).
+  std::vector<std::string> labels_of(std::string_view id) const;
+  // The same for a version of this secret (from versions(), find_version or holder), without
+  // looking its id up. REQUIRES: `version` is one of versions().
+  std::vector<std::string> labels_of(const SecretVersion& version) const;
+  bool has_labels(std::string_view id) const;
+  // Versions with at least one label (the service's default listings hide the rest).
+  std::size_t labelled_version_count() const;
+
+  // Spec 4.2 and 4.3: create a version (or fill the rotation placeholder with that id, or replay
+  // an identical earlier write) and move labels. D3: the first version of a secret with no
+  // AWSCURRENT gets it even when `stages` omits it. D8: makes room by purging deprecated
+  // versions older than a day, oldest first, or fails with LimitExceededException.
+  // `arn` only feeds error messages.
+  Result<WriteOutcome> write_version(VersionWrite write, Timestamp now, std::string_view arn);
+
+  // Spec 4.4 with D6, D7: move `label` to `move_to`, or remove it from `remove_from`.
+  Result<StageOutcome> update_stage(std::string_view label, const std::optional<std::string>& remove_from,
+                                    const std::optional<std::string>& move_to);
+
+  // Spec 5.3 step 1: a version `token` with no value holding AWSPENDING. REQUIRES: no version
+  // `token` exists and the rotation checks of 5.2 passed.
+  void add_placeholder(const std::string& token, Timestamp now);
+  // Drops version `id` and its labels (D2: the temporary AWSPENDING version of a test rotation).
+  void drop_version(std::string_view id);
+
+  // Records a read of version `id` at `now` (date resolution). Returns whether anything changed.
+  bool touch(std::string_view id, Timestamp now);
+
+ private:
+  std::optional<VersionIndex> index_of(std::string_view id) const;
+  // Where `label` records its version: a fixed place for the three known labels (kNoVersion when
+  // detached), an entry of custom_labels_ for an attached other label; nullptr otherwise.
+  const VersionIndex* label_slot(std::string_view label) const;
+  VersionIndex* label_slot(std::string_view label);
+  // The version `label` is attached to.
+  std::optional<VersionIndex> attached(std::string_view label) const;
+  std::size_t attached_count() const;
+  bool is_labelled(VersionIndex version) const;
+  std::vector<std::string> labels_at(VersionIndex version) const;
+  // Calls visit(version) for every attached label's version index, by reference.
+  template <class Visit>
+  void for_each_label_version(Visit&& visit);
+  void attach(std::string_view label, VersionIndex version, std::vector<LabelMove>& moves);
+  void detach(std::string_view label);
+  std::vector<VersionIndex> purge_candidates(Timestamp now, std::size_t needed) const;
+  void erase_versions(std::vector<VersionIndex> indexes);
+  // Appends a version, first reclaiming the purged slots before head_ when versions_ is full.
+  VersionIndex push_version(SecretVersion version);
+};
+
+}  // namespace smemu::model

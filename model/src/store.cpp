@@ -1,0 +1,295 @@
+#include "smemu/model/store.h"
+
+#include <algorithm>
+#include <bit>
+#include <cctype>
+#include <new>
+#include <utility>
+
+namespace smemu::model {
+namespace {
+
+constexpr std::size_t kSuffixLength = 6;
+
+struct ParsedArn {
+  std::string_view partition, region, account, rest;
+};
+
+// arn:<partition>:secretsmanager:<region>:<account>:secret:<rest>
+std::optional<ParsedArn> parse_arn(std::string_view id) {
+  std::string_view parts[6];
+  std::string_view remaining = id;
+  for (auto& part : parts) {
+    const auto colon = remaining.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    part = remaining.substr(0, colon);
+    remaining.remove_prefix(colon + 1);
+  }
+  if (parts[0] != "arn" || parts[2] != "secretsmanager" || parts[5] != "secret") return std::nullopt;
+  return ParsedArn{parts[1], parts[3], parts[4], remaining};
+}
+
+bool ends_with_suffix(std::string_view rest) {
+  if (rest.size() <= kSuffixLength + 1 || rest[rest.size() - kSuffixLength - 1] != '-') return false;
+  return std::all_of(rest.end() - kSuffixLength, rest.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+}
+
+}  // namespace
+
+// --- Pool ----------------------------------------------------------------------------------
+
+Store::Pool::Pool(Pool&& other) noexcept
+    : chunks_(std::exchange(other.chunks_, {})),
+      live_(std::exchange(other.live_, {})),
+      free_(std::exchange(other.free_, {})) {}
+
+Store::Pool& Store::Pool::operator=(Pool&& other) noexcept {
+  if (this != &other) {
+    release();
+    chunks_ = std::exchange(other.chunks_, {});
+    live_ = std::exchange(other.live_, {});
+    free_ = std::exchange(other.free_, {});
+  }
+  return *this;
+}
+
+Store::Pool::~Pool() { release(); }
+
+void Store::Pool::release() {
+  for (std::uint32_t i = 0; i < live_.size(); ++i) {
+    if (live_[i]) slot(i).~Secret();
+  }
+  for (auto* chunk : chunks_) ::operator delete(chunk);
+  chunks_.clear();
+  live_.clear();
+  free_.clear();
+}
+
+// Index i lives in chunk k at offset o where i + kFirstChunk = (kFirstChunk << k) + o.
+Secret& Store::Pool::slot(std::uint32_t index) const {
+  const std::uint64_t shifted = std::uint64_t{index} + kFirstChunk;
+  const auto chunk = static_cast<std::size_t>(std::bit_width(shifted) - std::bit_width(std::uint64_t{kFirstChunk}));
+  return chunks_[chunk][shifted - (std::uint64_t{kFirstChunk} << chunk)];
+}
+
+std::uint32_t Store::Pool::add(Secret secret) {
+  std::uint32_t index;
+  if (!free_.empty()) {
+    index = free_.back();
+    free_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(live_.size());
+    const auto capacity = (std::uint64_t{kFirstChunk} << chunks_.size()) - kFirstChunk;
+    if (index == capacity) {
+      const auto room = std::size_t{kFirstChunk} << chunks_.size();
+      chunks_.push_back(static_cast<Secret*>(::operator new(room * sizeof(Secret))));
+    }
+    live_.push_back(false);
+  }
+  new (&slot(index)) Secret(std::move(secret));
+  live_[index] = true;
+  return index;
+}
+
+void Store::Pool::remove(std::uint32_t index) {
+  slot(index).~Secret();
+  live_[index] = false;
+  free_.push_back(index);
+}
+
+// --- NameTable -----------------------------------------------------------------------------
+
+std::uint32_t Store::NameTable::hash(std::string_view name) {
+  const std::uint64_t h = std::hash<std::string_view>{}(name);
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
+
+std::size_t Store::NameTable::position(std::string_view name, const Pool& pool) const {
+  if (slots_.empty()) return 0;
+  const auto h = hash(name);
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    const auto slot = slots_[i];
+    if (slot == kEmpty) return slots_.size();
+    if (hash_of(slot) == h && pool[index_of(slot)].meta.name == name) return i;
+  }
+}
+
+std::optional<std::uint32_t> Store::NameTable::find(std::string_view name, const Pool& pool) const {
+  const auto at = position(name, pool);
+  if (at == slots_.size()) return std::nullopt;
+  return index_of(slots_[at]);
+}
+
+void Store::NameTable::insert(std::string_view name, std::uint32_t index) {
+  if ((size_ + 1) * 4 > slots_.size() * 3) grow();
+  const auto h = hash(name);
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = h & mask;
+  while (slots_[i] != kEmpty) i = (i + 1) & mask;
+  slots_[i] = (std::uint64_t{h} << 32) | (std::uint64_t{index} + 1);
+  ++size_;
+}
+
+std::optional<std::uint32_t> Store::NameTable::erase(std::string_view name, const Pool& pool) {
+  auto hole = position(name, pool);
+  if (hole == slots_.size()) return std::nullopt;
+  const auto index = index_of(slots_[hole]);
+  // Backward-shift deletion: pull later entries of the probe run into the hole, so that no
+  // tombstones are left to lengthen later lookups.
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = (hole + 1) & mask; slots_[i] != kEmpty; i = (i + 1) & mask) {
+    const std::size_t home = hash_of(slots_[i]) & mask;
+    // The entry at i may move to the hole unless its home lies cyclically in (hole, i].
+    if (((i - home) & mask) >= ((i - hole) & mask)) {
+      slots_[hole] = slots_[i];
+      hole = i;
+    }
+  }
+  slots_[hole] = kEmpty;
+  --size_;
+  return index;
+}
+
+void Store::NameTable::grow() {
+  std::vector<std::uint64_t> old(std::max<std::size_t>(16, slots_.size() * 2), kEmpty);
+  old.swap(slots_);
+  const std::size_t mask = slots_.size() - 1;
+  for (const auto slot : old) {
+    if (slot == kEmpty) continue;
+    std::size_t i = hash_of(slot) & mask;
+    while (slots_[i] != kEmpty) i = (i + 1) & mask;
+    slots_[i] = slot;
+  }
+}
+
+// --- Store ---------------------------------------------------------------------------------
+
+Store::Store(std::string partition, std::string account)
+    : partition_(std::move(partition)), account_(std::move(account)) {}
+
+std::string Store::arn(const SecretMetadata& meta) const {
+  // Appended rather than formatted: every read and write answers with the ARN.
+  static constexpr std::string_view kService = ":secretsmanager:";
+  static constexpr std::string_view kSecret = ":secret:";
+  std::string out;
+  out.reserve(4 + partition_.size() + kService.size() + meta.region.size() + 1 + account_.size() + kSecret.size() +
+              meta.name.size() + 1 + meta.suffix.size());
+  out.append("arn:").append(partition_).append(kService).append(meta.region).append(":").append(account_);
+  out.append(kSecret).append(meta.name).append("-").append(meta.suffix);
+  return out;
+}
+
+const Store::NameTable* Store::table(std::string_view region) const {
+  const auto it = regions_.find(region);
+  return it == regions_.end() ? nullptr : &it->second;
+}
+
+std::optional<std::uint32_t> Store::locate(std::string_view region, std::string_view secret_id, Timestamp now) const {
+  const auto* secrets = table(region);
+  if (!secrets) return std::nullopt;
+  auto by_name = [&](std::string_view name) -> std::optional<std::uint32_t> {
+    const auto index = secrets->find(name, pool_);
+    if (!index || deletion_expired(pool_[*index].meta, now)) return std::nullopt;
+    return index;
+  };
+  // Every ARN starts so; a name that does not is looked up as it is, without parsing.
+  if (!secret_id.starts_with("arn:")) return by_name(secret_id);
+  const auto arn = parse_arn(secret_id);
+  if (!arn) return by_name(secret_id);
+  if (arn->partition != partition_ || arn->region != region || arn->account != account_) return std::nullopt;
+  if (ends_with_suffix(arn->rest)) {
+    // A full ARN: the name and the suffix must both match. The pitfall of spec 8: a partial
+    // ARN of a name that itself ends in "-xxxxxx" looks like this and is not found.
+    const auto name = arn->rest.substr(0, arn->rest.size() - kSuffixLength - 1);
+    const auto index = by_name(name);
+    if (index && pool_[*index].meta.suffix == arn->rest.substr(arn->rest.size() - kSuffixLength)) return index;
+    return std::nullopt;
+  }
+  return by_name(arn->rest);
+}
+
+const Secret* Store::find(std::string_view region, std::string_view secret_id, Timestamp now) const {
+  const auto index = locate(region, secret_id, now);
+  return index ? &pool_[*index] : nullptr;
+}
+
+Secret* Store::find(std::string_view region, std::string_view secret_id, Timestamp now) {
+  const auto index = locate(region, secret_id, now);
+  return index ? &watch(*index) : nullptr;
+}
+
+Secret* Store::find_by_name(std::string_view region, std::string_view name) {
+  const auto* secrets = table(region);
+  if (!secrets) return nullptr;
+  const auto index = secrets->find(name, pool_);
+  return index ? &watch(*index) : nullptr;
+}
+
+Secret& Store::watch(std::uint32_t index) {
+  if (index >= watching_.size()) watching_.resize(index + 1, false);
+  if (!watching_[index]) {
+    watching_[index] = true;
+    watched_.push_back(index);
+  }
+  return pool_[index];
+}
+
+Secret& Store::insert(Secret secret) {
+  auto region_it = regions_.find(secret.meta.region);
+  if (region_it == regions_.end()) region_it = regions_.emplace(secret.meta.region, NameTable{}).first;
+  const auto index = pool_.add(std::move(secret));
+  region_it->second.insert(pool_[index].meta.name, index);
+  return watch(index);
+}
+
+void Store::erase(std::string_view region, std::string_view name) {
+  const auto region_it = regions_.find(region);
+  if (region_it == regions_.end()) return;
+  if (const auto index = region_it->second.erase(name, pool_)) {
+    pool_.remove(*index);
+    // A later secret at this index is watched afresh; watched_ may still hold the index once.
+    if (*index < watching_.size()) watching_[*index] = false;
+  }
+}
+
+void Store::erase_index(std::uint32_t index) {
+  const auto& meta = pool_[index].meta;
+  const std::string region = meta.region;
+  const std::string name = meta.name;
+  erase(region, name);
+}
+
+void Store::purge_expired(Timestamp now) {
+  std::vector<std::uint32_t> marked;
+  for (const auto index : std::exchange(watched_, {})) {
+    if (index >= watching_.size() || !watching_[index]) continue;  // erased since, or seen already
+    watching_[index] = false;
+    const auto& meta = pool_[index].meta;
+    if (deletion_expired(meta, now)) {
+      erase_index(index);
+    } else if (meta.marked_for_deletion()) {
+      marked.push_back(index);
+    }
+  }
+  for (const auto index : marked) watching_[index] = true;
+  watched_ = std::move(marked);
+}
+
+void Store::for_each(std::string_view region, Timestamp now, const std::function<void(const Secret&)>& visit) const {
+  const auto* secrets = table(region);
+  if (!secrets) return;
+  secrets->for_each([&](std::uint32_t index) {
+    const auto& secret = pool_[index];
+    if (!deletion_expired(secret.meta, now)) visit(secret);
+  });
+}
+
+std::size_t Store::size() const {
+  std::size_t total = 0;
+  for (const auto& [region, secrets] : regions_) total += secrets.size();
+  return total;
+}
+
+}  // namespace smemu::model
