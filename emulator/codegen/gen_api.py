@@ -8,7 +8,7 @@ From tests/data/botocore-data/secretsmanager/2017-10-17/service-2.json it writes
   emulator/src/generated/api_validate.cpp    the model's constraints, checked on every request
   emulator/src/generated/client.cpp          Client methods and the JSON dispatch table
 
-The output is committed; tests/codegen_current runs this script into a scratch folder and
+The output is committed; the ctest support/codegen_current runs this script into a scratch folder and
 fails when the committed files differ, so the model and the code cannot drift apart.
 
 Usage: gen_api.py [OUTPUT_ROOT]   (default: the repository root)
