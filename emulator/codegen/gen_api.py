@@ -360,16 +360,28 @@ class Gen:
             tok = self.token_member(op)
             if tok:
                 out.append("  if (!request.%s) request.%s = service_->new_request_token();\n" % (tok, tok))
-            out.append("  if (auto invalid = api::validate(request)) return std::move(*invalid);\n")
-            out.append("  return service_->%s(CallContext{region_}, request);\n}\n\n" % snake(op))
+            out.append("  const CallContext context{region_};\n")
+            out.append("  auto response = [&]() -> Result<api::%s> {\n"
+                       "    if (auto invalid = api::validate(request)) return std::move(*invalid);\n"
+                       "    return service_->%s(context, request);\n  }();\n" % (self.response_type(op), snake(op)))
+            out.append("  service_->record_call(%s, %s, context, request, response);\n  return response;\n}\n\n" % (
+                cpp_string(op), "true" if op in READ_OPERATIONS else "false"))
         out.append("namespace {\n\nusing Handler = Result<nlohmann::json> (*)(Service&, const CallContext&, const nlohmann::json&);\n\n")
         for op in self.ops:
             inp, outp = self.op_io(op)
+            is_read = "true" if op in READ_OPERATIONS else "false"
             out.append("Result<nlohmann::json> dispatch_%s(Service& service, const CallContext& context, const nlohmann::json& body) {\n"
-                       "  auto request = api::read_%s(body);\n  if (!request) return std::move(request).error();\n"
-                       "  if (auto invalid = api::validate(*request)) return std::move(*invalid);\n"
-                       "  auto response = service.%s(context, *request);\n  if (!response) return std::move(response).error();\n" % (
-                           snake(op), struct_name(inp), snake(op)))
+                       "  auto request = api::read_%s(body);\n"
+                       "  if (!request) {\n"
+                       "    service.record_call(%s, %s, context, api::%s{}, Result<api::%s>(request.error()));\n"
+                       "    return std::move(request).error();\n  }\n"
+                       "  auto response = [&]() -> Result<api::%s> {\n"
+                       "    if (auto invalid = api::validate(*request)) return std::move(*invalid);\n"
+                       "    return service.%s(context, *request);\n  }();\n"
+                       "  service.record_call(%s, %s, context, *request, response);\n"
+                       "  if (!response) return std::move(response).error();\n" % (
+                           snake(op), struct_name(inp), cpp_string(op), is_read, struct_name(inp), self.response_type(op),
+                           self.response_type(op), snake(op), cpp_string(op), is_read))
             if outp:
                 out.append("  return api::to_json(*response);\n}\n\n")
             else:
@@ -386,6 +398,11 @@ class Gen:
                    "  if (!request.is_object()) return not_an_object();\n"
                    "  return route->handler(*service_, CallContext{region_}, request);\n}\n\n}  // namespace smemu\n")
         return "".join(out)
+
+
+# Operations that change nothing: the event log records them only when asked to (issue 3).
+READ_OPERATIONS = {"BatchGetSecretValue", "DescribeSecret", "GetRandomPassword", "GetResourcePolicy", "GetSecretValue",
+                   "ListSecretVersionIds", "ListSecrets", "ValidateResourcePolicy"}
 
 
 def indent(text, n):

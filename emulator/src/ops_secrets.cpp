@@ -118,14 +118,17 @@ Result<api::CreateSecretResponse> Service::create_secret(const CallContext& cont
     }
   }
   api::CreateSecretResponse response;
+  std::vector<model::LabelMove> moves;
   if (value.value()) {
     auto written = secret.write_version(model::VersionWrite{*request.client_request_token, std::move(*value.value()),
                                                             std::nullopt},
                                         now, store_.arn(secret));
     if (!written) return std::move(written).error();
     response.version_id = *request.client_request_token;
+    moves = std::move(written->moves);
   }
   auto& stored = store_.insert(std::move(secret));
+  after_write(stored, {}, moves, std::nullopt, now);
   response.arn = store_.arn(stored);
   response.name = stored.meta.name;
   if (request.add_replica_regions) {
@@ -160,6 +163,9 @@ Result<api::UpdateSecretResponse> Service::update_secret(const CallContext& cont
                                         now, store_.arn(secret));
     if (!written) return std::move(written).error();
     response.version_id = *request.client_request_token;
+    if (written->kind != model::WriteOutcome::Kind::kReplayed) {
+      after_write(secret, written->purged_versions, written->moves, detail::abandoned_rotation(*written), now);
+    }
   }
   if (request.description) {
     secret.meta.description =

@@ -99,6 +99,7 @@ Result<api::PutSecretValueResponse> Service::put_secret_value(const CallContext&
   if (!written) return std::move(written).error();
   if (written->kind != model::WriteOutcome::Kind::kReplayed) {
     secret.meta.last_changed = now;
+    after_write(secret, written->purged_versions, written->moves, detail::abandoned_rotation(*written), now);
     sync_replicas(secret);
   }
   return api::PutSecretValueResponse{std::move(arn), secret.meta.name, *request.client_request_token,
@@ -117,6 +118,7 @@ Result<api::UpdateSecretVersionStageResponse> Service::update_secret_version_sta
   auto moved = secret.update_stage(*request.version_stage, request.remove_from_version_id, request.move_to_version_id);
   if (!moved) return std::move(moved).error();
   secret.meta.last_changed = now;
+  after_write(secret, {}, moved->moves, std::nullopt, now);
   sync_replicas(secret);
   return api::UpdateSecretVersionStageResponse{store_.arn(secret), secret.meta.name};
 }

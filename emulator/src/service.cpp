@@ -12,7 +12,9 @@ Service::Service(ServiceOptions options)
       owned_clock_(options_.clock ? nullptr : std::make_unique<VirtualClock>()),
       clock_(options_.clock ? options_.clock : owned_clock_.get()),
       random_(std::make_unique<Random>(options_.seed)),
-      store_(options_.partition, options_.account) {}
+      store_(options_.partition, options_.account),
+      queue_(std::make_unique<std::set<Queued>>()),
+      events_(options_.event_capacity) {}
 
 Service::~Service() = default;
 

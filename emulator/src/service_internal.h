@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "smemu/emulator/service.h"
@@ -18,12 +19,28 @@ struct Service::Random {
   explicit Random(std::uint64_t seed)
       : token(SeededRandom(seed).split("token")),
         suffix(SeededRandom(seed).split("suffix")),
-        password(SeededRandom(seed).split("password")) {}
+        password(SeededRandom(seed).split("password")),
+        schedule(SeededRandom(seed).split("schedule")) {}
 
   std::mutex mutex;
   SeededRandom token;
   SeededRandom suffix;
   SeededRandom password;
+  SeededRandom schedule;  // the hour of each rotation inside its window
+};
+
+// Work the rotation engine has queued: a function step (or D1 re-attempt) of a secret's run, or
+// its scheduled rotation. Entries are checked against the secret when they come due, so changes
+// in between (a cancel, a reschedule) need not find and remove them.
+struct Service::Queued {
+  enum class Kind : std::uint8_t { kStep, kSchedule };
+  Timestamp due;
+  std::uint64_t seq;  // ties run in the order queued
+  std::string region;
+  std::string name;
+  Kind kind;
+
+  bool operator<(const Queued& other) const { return std::tie(due, seq) < std::tie(other.due, other.seq); }
 };
 
 namespace detail {
@@ -60,6 +77,12 @@ Status check_replica_regions(const model::Secret& primary, const std::vector<api
 // A primary's ReplicationStatus, each replica with the date it was last read in its region.
 std::vector<api::ReplicationStatus> replication_status(const model::Store& store, const model::Secret& primary,
                                                        Timestamp now);
+
+// The rotation a value write abandoned (spec 4.3 rule 2): the version whose AWSPENDING it removed
+// while a rotation was incomplete, or the rotation in flight it ended.
+inline std::optional<std::string> abandoned_rotation(const model::WriteOutcome& written) {
+  return written.abandoned_pending ? written.abandoned_pending : written.ended_run;
+}
 
 // DescribeSecret and ListSecrets entries (spec 3.7, 3.9): each member only when set.
 api::DescribeSecretResponse describe(const model::Store& store, const model::Secret& secret, Timestamp now);

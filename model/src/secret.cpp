@@ -43,7 +43,8 @@ Secret::Secret(const Secret& other)
     : versions_(other.versions_.begin() + other.head_, other.versions_.end()),
       known_labels_(other.known_labels_),
       custom_labels_(other.custom_labels_ ? std::make_unique<std::vector<LabelEntry>>(*other.custom_labels_) : nullptr),
-      meta(other.meta) {
+      meta(other.meta),
+      run_(other.run_) {
   // The copy keeps no purged slots: its indexes start at 0.
   for_each_label_version([&](VersionIndex& version) { version = static_cast<VersionIndex>(version - other.head_); });
 }
@@ -58,7 +59,8 @@ Secret::Secret(Secret&& other) noexcept
       head_(std::exchange(other.head_, 0)),
       known_labels_(std::exchange(other.known_labels_, {kNoVersion, kNoVersion, kNoVersion})),
       custom_labels_(std::move(other.custom_labels_)),
-      meta(std::move(other.meta)) {
+      meta(std::move(other.meta)),
+      run_(std::exchange(other.run_, std::nullopt)) {
   other.versions_.clear();
 }
 
@@ -70,6 +72,7 @@ Secret& Secret::operator=(Secret&& other) noexcept {
     known_labels_ = std::exchange(other.known_labels_, {kNoVersion, kNoVersion, kNoVersion});
     custom_labels_ = std::move(other.custom_labels_);
     meta = std::move(other.meta);
+    run_ = std::exchange(other.run_, std::nullopt);
   }
   return *this;
 }
@@ -335,6 +338,7 @@ Result<WriteOutcome> Secret::write_version(VersionWrite write, Timestamp now, st
   }
   for (const auto& label : attach_list) attach(label, target, outcome.moves);
   outcome.stages = labels_at(target);
+  outcome.ended_run = reconcile_run();
   return outcome;
 }
 
@@ -369,6 +373,7 @@ Result<StageOutcome> Secret::update_stage(std::string_view label, const std::opt
                                     *remove_from));
     }
     detach(label);
+    outcome.ended_run = reconcile_run();
     return outcome;
   }
 
@@ -397,6 +402,7 @@ Result<StageOutcome> Secret::update_stage(std::string_view label, const std::opt
     attach(labels::kPrevious, *held, outcome.moves);
   }
   attach(label, *to, outcome.moves);
+  outcome.ended_run = reconcile_run();
   return outcome;
 }
 

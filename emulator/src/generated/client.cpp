@@ -13,122 +13,237 @@ namespace smemu {
 Client::Client(Service& service, std::string region) : service_(&service), region_(std::move(region)) {}
 
 Result<api::BatchGetSecretValueResponse> Client::batch_get_secret_value(api::BatchGetSecretValueRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->batch_get_secret_value(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::BatchGetSecretValueResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->batch_get_secret_value(context, request);
+  }();
+  service_->record_call("BatchGetSecretValue", true, context, request, response);
+  return response;
 }
 
 Result<api::CancelRotateSecretResponse> Client::cancel_rotate_secret(api::CancelRotateSecretRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->cancel_rotate_secret(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::CancelRotateSecretResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->cancel_rotate_secret(context, request);
+  }();
+  service_->record_call("CancelRotateSecret", false, context, request, response);
+  return response;
 }
 
 Result<api::CreateSecretResponse> Client::create_secret(api::CreateSecretRequest request) {
   if (!request.client_request_token) request.client_request_token = service_->new_request_token();
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->create_secret(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::CreateSecretResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->create_secret(context, request);
+  }();
+  service_->record_call("CreateSecret", false, context, request, response);
+  return response;
 }
 
 Result<api::DeleteResourcePolicyResponse> Client::delete_resource_policy(api::DeleteResourcePolicyRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->delete_resource_policy(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::DeleteResourcePolicyResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->delete_resource_policy(context, request);
+  }();
+  service_->record_call("DeleteResourcePolicy", false, context, request, response);
+  return response;
 }
 
 Result<api::DeleteSecretResponse> Client::delete_secret(api::DeleteSecretRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->delete_secret(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::DeleteSecretResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->delete_secret(context, request);
+  }();
+  service_->record_call("DeleteSecret", false, context, request, response);
+  return response;
 }
 
 Result<api::DescribeSecretResponse> Client::describe_secret(api::DescribeSecretRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->describe_secret(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::DescribeSecretResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->describe_secret(context, request);
+  }();
+  service_->record_call("DescribeSecret", true, context, request, response);
+  return response;
 }
 
 Result<api::GetRandomPasswordResponse> Client::get_random_password(api::GetRandomPasswordRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->get_random_password(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::GetRandomPasswordResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->get_random_password(context, request);
+  }();
+  service_->record_call("GetRandomPassword", true, context, request, response);
+  return response;
 }
 
 Result<api::GetResourcePolicyResponse> Client::get_resource_policy(api::GetResourcePolicyRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->get_resource_policy(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::GetResourcePolicyResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->get_resource_policy(context, request);
+  }();
+  service_->record_call("GetResourcePolicy", true, context, request, response);
+  return response;
 }
 
 Result<api::GetSecretValueResponse> Client::get_secret_value(api::GetSecretValueRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->get_secret_value(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::GetSecretValueResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->get_secret_value(context, request);
+  }();
+  service_->record_call("GetSecretValue", true, context, request, response);
+  return response;
 }
 
 Result<api::ListSecretVersionIdsResponse> Client::list_secret_version_ids(api::ListSecretVersionIdsRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->list_secret_version_ids(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::ListSecretVersionIdsResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->list_secret_version_ids(context, request);
+  }();
+  service_->record_call("ListSecretVersionIds", true, context, request, response);
+  return response;
 }
 
 Result<api::ListSecretsResponse> Client::list_secrets(api::ListSecretsRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->list_secrets(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::ListSecretsResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->list_secrets(context, request);
+  }();
+  service_->record_call("ListSecrets", true, context, request, response);
+  return response;
 }
 
 Result<api::PutResourcePolicyResponse> Client::put_resource_policy(api::PutResourcePolicyRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->put_resource_policy(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::PutResourcePolicyResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->put_resource_policy(context, request);
+  }();
+  service_->record_call("PutResourcePolicy", false, context, request, response);
+  return response;
 }
 
 Result<api::PutSecretValueResponse> Client::put_secret_value(api::PutSecretValueRequest request) {
   if (!request.client_request_token) request.client_request_token = service_->new_request_token();
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->put_secret_value(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::PutSecretValueResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->put_secret_value(context, request);
+  }();
+  service_->record_call("PutSecretValue", false, context, request, response);
+  return response;
 }
 
 Result<api::RemoveRegionsFromReplicationResponse> Client::remove_regions_from_replication(api::RemoveRegionsFromReplicationRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->remove_regions_from_replication(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::RemoveRegionsFromReplicationResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->remove_regions_from_replication(context, request);
+  }();
+  service_->record_call("RemoveRegionsFromReplication", false, context, request, response);
+  return response;
 }
 
 Result<api::ReplicateSecretToRegionsResponse> Client::replicate_secret_to_regions(api::ReplicateSecretToRegionsRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->replicate_secret_to_regions(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::ReplicateSecretToRegionsResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->replicate_secret_to_regions(context, request);
+  }();
+  service_->record_call("ReplicateSecretToRegions", false, context, request, response);
+  return response;
 }
 
 Result<api::RestoreSecretResponse> Client::restore_secret(api::RestoreSecretRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->restore_secret(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::RestoreSecretResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->restore_secret(context, request);
+  }();
+  service_->record_call("RestoreSecret", false, context, request, response);
+  return response;
 }
 
 Result<api::RotateSecretResponse> Client::rotate_secret(api::RotateSecretRequest request) {
   if (!request.client_request_token) request.client_request_token = service_->new_request_token();
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->rotate_secret(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::RotateSecretResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->rotate_secret(context, request);
+  }();
+  service_->record_call("RotateSecret", false, context, request, response);
+  return response;
 }
 
 Result<api::StopReplicationToReplicaResponse> Client::stop_replication_to_replica(api::StopReplicationToReplicaRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->stop_replication_to_replica(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::StopReplicationToReplicaResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->stop_replication_to_replica(context, request);
+  }();
+  service_->record_call("StopReplicationToReplica", false, context, request, response);
+  return response;
 }
 
 Result<api::Empty> Client::tag_resource(api::TagResourceRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->tag_resource(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::Empty> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->tag_resource(context, request);
+  }();
+  service_->record_call("TagResource", false, context, request, response);
+  return response;
 }
 
 Result<api::Empty> Client::untag_resource(api::UntagResourceRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->untag_resource(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::Empty> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->untag_resource(context, request);
+  }();
+  service_->record_call("UntagResource", false, context, request, response);
+  return response;
 }
 
 Result<api::UpdateSecretResponse> Client::update_secret(api::UpdateSecretRequest request) {
   if (!request.client_request_token) request.client_request_token = service_->new_request_token();
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->update_secret(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::UpdateSecretResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->update_secret(context, request);
+  }();
+  service_->record_call("UpdateSecret", false, context, request, response);
+  return response;
 }
 
 Result<api::UpdateSecretVersionStageResponse> Client::update_secret_version_stage(api::UpdateSecretVersionStageRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->update_secret_version_stage(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::UpdateSecretVersionStageResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->update_secret_version_stage(context, request);
+  }();
+  service_->record_call("UpdateSecretVersionStage", false, context, request, response);
+  return response;
 }
 
 Result<api::ValidateResourcePolicyResponse> Client::validate_resource_policy(api::ValidateResourcePolicyRequest request) {
-  if (auto invalid = api::validate(request)) return std::move(*invalid);
-  return service_->validate_resource_policy(CallContext{region_}, request);
+  const CallContext context{region_};
+  auto response = [&]() -> Result<api::ValidateResourcePolicyResponse> {
+    if (auto invalid = api::validate(request)) return std::move(*invalid);
+    return service_->validate_resource_policy(context, request);
+  }();
+  service_->record_call("ValidateResourcePolicy", true, context, request, response);
+  return response;
 }
 
 namespace {
@@ -137,207 +252,345 @@ using Handler = Result<nlohmann::json> (*)(Service&, const CallContext&, const n
 
 Result<nlohmann::json> dispatch_batch_get_secret_value(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_BatchGetSecretValueRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.batch_get_secret_value(context, *request);
+  if (!request) {
+    service.record_call("BatchGetSecretValue", true, context, api::BatchGetSecretValueRequest{}, Result<api::BatchGetSecretValueResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::BatchGetSecretValueResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.batch_get_secret_value(context, *request);
+  }();
+  service.record_call("BatchGetSecretValue", true, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_cancel_rotate_secret(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_CancelRotateSecretRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.cancel_rotate_secret(context, *request);
+  if (!request) {
+    service.record_call("CancelRotateSecret", false, context, api::CancelRotateSecretRequest{}, Result<api::CancelRotateSecretResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::CancelRotateSecretResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.cancel_rotate_secret(context, *request);
+  }();
+  service.record_call("CancelRotateSecret", false, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_create_secret(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_CreateSecretRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.create_secret(context, *request);
+  if (!request) {
+    service.record_call("CreateSecret", false, context, api::CreateSecretRequest{}, Result<api::CreateSecretResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::CreateSecretResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.create_secret(context, *request);
+  }();
+  service.record_call("CreateSecret", false, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_delete_resource_policy(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_DeleteResourcePolicyRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.delete_resource_policy(context, *request);
+  if (!request) {
+    service.record_call("DeleteResourcePolicy", false, context, api::DeleteResourcePolicyRequest{}, Result<api::DeleteResourcePolicyResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::DeleteResourcePolicyResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.delete_resource_policy(context, *request);
+  }();
+  service.record_call("DeleteResourcePolicy", false, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_delete_secret(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_DeleteSecretRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.delete_secret(context, *request);
+  if (!request) {
+    service.record_call("DeleteSecret", false, context, api::DeleteSecretRequest{}, Result<api::DeleteSecretResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::DeleteSecretResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.delete_secret(context, *request);
+  }();
+  service.record_call("DeleteSecret", false, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_describe_secret(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_DescribeSecretRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.describe_secret(context, *request);
+  if (!request) {
+    service.record_call("DescribeSecret", true, context, api::DescribeSecretRequest{}, Result<api::DescribeSecretResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::DescribeSecretResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.describe_secret(context, *request);
+  }();
+  service.record_call("DescribeSecret", true, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_get_random_password(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_GetRandomPasswordRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.get_random_password(context, *request);
+  if (!request) {
+    service.record_call("GetRandomPassword", true, context, api::GetRandomPasswordRequest{}, Result<api::GetRandomPasswordResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::GetRandomPasswordResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.get_random_password(context, *request);
+  }();
+  service.record_call("GetRandomPassword", true, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_get_resource_policy(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_GetResourcePolicyRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.get_resource_policy(context, *request);
+  if (!request) {
+    service.record_call("GetResourcePolicy", true, context, api::GetResourcePolicyRequest{}, Result<api::GetResourcePolicyResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::GetResourcePolicyResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.get_resource_policy(context, *request);
+  }();
+  service.record_call("GetResourcePolicy", true, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_get_secret_value(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_GetSecretValueRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.get_secret_value(context, *request);
+  if (!request) {
+    service.record_call("GetSecretValue", true, context, api::GetSecretValueRequest{}, Result<api::GetSecretValueResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::GetSecretValueResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.get_secret_value(context, *request);
+  }();
+  service.record_call("GetSecretValue", true, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_list_secret_version_ids(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_ListSecretVersionIdsRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.list_secret_version_ids(context, *request);
+  if (!request) {
+    service.record_call("ListSecretVersionIds", true, context, api::ListSecretVersionIdsRequest{}, Result<api::ListSecretVersionIdsResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::ListSecretVersionIdsResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.list_secret_version_ids(context, *request);
+  }();
+  service.record_call("ListSecretVersionIds", true, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_list_secrets(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_ListSecretsRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.list_secrets(context, *request);
+  if (!request) {
+    service.record_call("ListSecrets", true, context, api::ListSecretsRequest{}, Result<api::ListSecretsResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::ListSecretsResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.list_secrets(context, *request);
+  }();
+  service.record_call("ListSecrets", true, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_put_resource_policy(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_PutResourcePolicyRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.put_resource_policy(context, *request);
+  if (!request) {
+    service.record_call("PutResourcePolicy", false, context, api::PutResourcePolicyRequest{}, Result<api::PutResourcePolicyResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::PutResourcePolicyResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.put_resource_policy(context, *request);
+  }();
+  service.record_call("PutResourcePolicy", false, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_put_secret_value(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_PutSecretValueRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.put_secret_value(context, *request);
+  if (!request) {
+    service.record_call("PutSecretValue", false, context, api::PutSecretValueRequest{}, Result<api::PutSecretValueResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::PutSecretValueResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.put_secret_value(context, *request);
+  }();
+  service.record_call("PutSecretValue", false, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_remove_regions_from_replication(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_RemoveRegionsFromReplicationRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.remove_regions_from_replication(context, *request);
+  if (!request) {
+    service.record_call("RemoveRegionsFromReplication", false, context, api::RemoveRegionsFromReplicationRequest{}, Result<api::RemoveRegionsFromReplicationResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::RemoveRegionsFromReplicationResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.remove_regions_from_replication(context, *request);
+  }();
+  service.record_call("RemoveRegionsFromReplication", false, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_replicate_secret_to_regions(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_ReplicateSecretToRegionsRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.replicate_secret_to_regions(context, *request);
+  if (!request) {
+    service.record_call("ReplicateSecretToRegions", false, context, api::ReplicateSecretToRegionsRequest{}, Result<api::ReplicateSecretToRegionsResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::ReplicateSecretToRegionsResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.replicate_secret_to_regions(context, *request);
+  }();
+  service.record_call("ReplicateSecretToRegions", false, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_restore_secret(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_RestoreSecretRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.restore_secret(context, *request);
+  if (!request) {
+    service.record_call("RestoreSecret", false, context, api::RestoreSecretRequest{}, Result<api::RestoreSecretResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::RestoreSecretResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.restore_secret(context, *request);
+  }();
+  service.record_call("RestoreSecret", false, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_rotate_secret(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_RotateSecretRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.rotate_secret(context, *request);
+  if (!request) {
+    service.record_call("RotateSecret", false, context, api::RotateSecretRequest{}, Result<api::RotateSecretResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::RotateSecretResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.rotate_secret(context, *request);
+  }();
+  service.record_call("RotateSecret", false, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_stop_replication_to_replica(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_StopReplicationToReplicaRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.stop_replication_to_replica(context, *request);
+  if (!request) {
+    service.record_call("StopReplicationToReplica", false, context, api::StopReplicationToReplicaRequest{}, Result<api::StopReplicationToReplicaResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::StopReplicationToReplicaResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.stop_replication_to_replica(context, *request);
+  }();
+  service.record_call("StopReplicationToReplica", false, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_tag_resource(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_TagResourceRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.tag_resource(context, *request);
+  if (!request) {
+    service.record_call("TagResource", false, context, api::TagResourceRequest{}, Result<api::Empty>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::Empty> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.tag_resource(context, *request);
+  }();
+  service.record_call("TagResource", false, context, *request, response);
   if (!response) return std::move(response).error();
   return nlohmann::json::object();
 }
 
 Result<nlohmann::json> dispatch_untag_resource(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_UntagResourceRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.untag_resource(context, *request);
+  if (!request) {
+    service.record_call("UntagResource", false, context, api::UntagResourceRequest{}, Result<api::Empty>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::Empty> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.untag_resource(context, *request);
+  }();
+  service.record_call("UntagResource", false, context, *request, response);
   if (!response) return std::move(response).error();
   return nlohmann::json::object();
 }
 
 Result<nlohmann::json> dispatch_update_secret(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_UpdateSecretRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.update_secret(context, *request);
+  if (!request) {
+    service.record_call("UpdateSecret", false, context, api::UpdateSecretRequest{}, Result<api::UpdateSecretResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::UpdateSecretResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.update_secret(context, *request);
+  }();
+  service.record_call("UpdateSecret", false, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_update_secret_version_stage(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_UpdateSecretVersionStageRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.update_secret_version_stage(context, *request);
+  if (!request) {
+    service.record_call("UpdateSecretVersionStage", false, context, api::UpdateSecretVersionStageRequest{}, Result<api::UpdateSecretVersionStageResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::UpdateSecretVersionStageResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.update_secret_version_stage(context, *request);
+  }();
+  service.record_call("UpdateSecretVersionStage", false, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }
 
 Result<nlohmann::json> dispatch_validate_resource_policy(Service& service, const CallContext& context, const nlohmann::json& body) {
   auto request = api::read_ValidateResourcePolicyRequest(body);
-  if (!request) return std::move(request).error();
-  if (auto invalid = api::validate(*request)) return std::move(*invalid);
-  auto response = service.validate_resource_policy(context, *request);
+  if (!request) {
+    service.record_call("ValidateResourcePolicy", true, context, api::ValidateResourcePolicyRequest{}, Result<api::ValidateResourcePolicyResponse>(request.error()));
+    return std::move(request).error();
+  }
+  auto response = [&]() -> Result<api::ValidateResourcePolicyResponse> {
+    if (auto invalid = api::validate(*request)) return std::move(*invalid);
+    return service.validate_resource_policy(context, *request);
+  }();
+  service.record_call("ValidateResourcePolicy", true, context, *request, response);
   if (!response) return std::move(response).error();
   return api::to_json(*response);
 }

@@ -13,16 +13,23 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
+#include <set>
 #include <string>
 #include <string_view>
 
 #include "smemu/emulator/api.h"
 #include "smemu/emulator/client.h"
 #include "smemu/emulator/clock.h"
+#include "smemu/emulator/event_log.h"
 #include "smemu/emulator/random.h"
+#include "smemu/emulator/rotation_function.h"
+#include "smemu/emulator/simulated_database.h"
 #include "smemu/model/result.h"
 #include "smemu/model/store.h"
 
@@ -35,6 +42,25 @@ struct ServiceOptions {
   // Where time comes from; nullptr means a VirtualClock owned by the service, starting at
   // 2026-01-01T00:00:00Z (D16). A given clock must outlive the service.
   Clock* clock = nullptr;
+  // Run a rotation to its end inside RotateSecret instead of queueing it (D16).
+  bool inline_rotation = false;
+  // D1: the delays before attempts 2, 3, ...; {} makes every failure final.
+  model::RetryPolicy retry{};
+  std::size_t event_capacity = EventLog::kDefaultCapacity;
+};
+
+// What step() did: one invocation of a rotation function.
+struct StepReport {
+  std::string secret_arn;
+  std::string token;
+  model::Step step = model::Step::kCreateSecret;
+  std::uint32_t attempt = 1;
+  model::Outcome outcome = model::Outcome::kOk;
+  std::string message;         // the function's error, or the D15 check that failed
+  model::Then then = model::Then::kNextStep;
+  bool discarded = false;      // the rotation ended (cancelled, abandoned) while the step ran
+  Timestamp started{};
+  Timestamp finished{};
 };
 
 // Who is calling, as the endpoint or a Client knows it.
@@ -59,6 +85,38 @@ class Service {
 
   // A fresh ClientRequestToken (UUID v4) from the seeded "token" stream, as the SDKs would fill in.
   std::string new_request_token();
+
+  // --- rotation functions and driving rotations (D16) -----------------------------------------
+  // Registers `function` under a Lambda ARN; RotateSecret may then name it. Replaces any earlier one.
+  void register_function(std::string arn, RotationFunction function, FunctionOptions options = {});
+  // Registers a function from a SPEC: builtin:NAME[?option=value&...] (builtin_functions.h).
+  // Errors: InvalidParameterException naming what is wrong with the spec.
+  Status register_function(std::string arn, std::string_view spec);
+  bool has_function(std::string_view arn) const;
+
+  // Runs the earliest due function step (due at or before the clock's time), with no lock held
+  // while the function runs; nullopt when nothing is due. Scheduled rotations and re-attempts that
+  // came due start on the way.
+  std::optional<StepReport> step();
+  // Runs steps until nothing is due at the clock's time; returns how many ran.
+  std::size_t run_until_idle();
+  // Moves the virtual clock forward by `by`, running everything that comes due on the way in due
+  // order, ties in the order they were queued. REQUIRES: the service's own virtual clock.
+  void advance(Duration by);
+  // When the earliest queued work is due; nullopt when nothing is queued.
+  std::optional<Timestamp> next_due() const;
+  // Called (without locks held) whenever work is queued: `smemu serve` wakes its worker with it.
+  void set_work_listener(std::function<void()> listener);
+
+  EventLog& events() { return events_; }
+  SimulatedDatabase& database() { return database_; }
+
+  // Records a call in the event log: writes and failures always, reads only while a subscriber
+  // asked for them. Called by Client for every operation; `operation` must outlive the log (the
+  // generated code passes string literals).
+  template <class Request, class Response>
+  void record_call(std::string_view operation, bool is_read, const CallContext& context, const Request& request,
+                   const Result<Response>& result);
 
   Result<api::BatchGetSecretValueResponse> batch_get_secret_value(const CallContext& context,
       const api::BatchGetSecretValueRequest& request);
@@ -108,6 +166,28 @@ class Service {
       const api::ValidateResourcePolicyRequest& request);
  private:
   struct Random;  // the seeded streams, behind their own mutex
+  struct Queued;  // an entry of the work queue (rotation_engine.cpp)
+  struct Registered {
+    RotationFunction function;
+    FunctionOptions options;
+  };
+
+  // The engine (rotation_engine.cpp). REQUIRES for all: mutex_ held exclusively.
+  void enqueue_step(const model::Secret& secret, Timestamp due);
+  // Picks NextRotationDate in the next window after `after` (windows anchored at `anchor` for
+  // rate() and AutomaticallyAfterDays) and queues the scheduled rotation there.
+  void schedule_next(model::Secret& secret, Timestamp anchor, Timestamp after);
+  void start_scheduled(model::Secret& secret, Timestamp due, Timestamp now);
+  void emit_service_event(std::string_view name, const model::Secret& secret, std::string version_id,
+                          std::string step, std::uint32_t attempt, std::string message, Timestamp time);
+  // Service events for what a write or label move did: EndSecretVersionDelete per purged version,
+  // Secret Label Updated per moved label (not AWSPENDING or AWSPREVIOUS, spec 12.2),
+  // RotationAbandoned, and D5's new NextRotationDate after a manual write of AWSCURRENT.
+  void after_write(model::Secret& secret, const std::vector<std::string>& purged,
+                   const std::vector<model::LabelMove>& moves, const std::optional<std::string>& ended_run,
+                   Timestamp now);
+  void record(Event event);
+  void notify_work();
 
   Timestamp now() const { return clock_->now(); }
   // ARN suffixes: 6 letters and digits from the seeded "suffix" stream.
@@ -127,6 +207,49 @@ class Service {
   std::unique_ptr<Random> random_;
   mutable std::shared_mutex mutex_;
   model::Store store_;
+  std::unique_ptr<std::set<Queued>> queue_;  // under mutex_
+  std::uint64_t next_queue_seq_ = 0;         // under mutex_
+
+  mutable std::mutex functions_mutex_;
+  std::map<std::string, Registered, std::less<>> functions_;
+  std::mutex listener_mutex_;
+  std::function<void()> work_listener_;
+
+  EventLog events_;
+  SimulatedDatabase database_;
 };
+
+template <class Request, class Response>
+void Service::record_call(std::string_view operation, bool is_read, const CallContext& context,
+                          const Request& request, const Result<Response>& result) {
+  if (result.ok() && is_read && !events_.wants_reads()) return;
+  Event event;
+  event.time = now();
+  event.kind = EventKind::kApiCall;
+  event.name = operation;
+  event.region = std::string(context.region);
+  if constexpr (requires { request.secret_id; }) {
+    if (request.secret_id) event.secret_arn = *request.secret_id;
+  } else if constexpr (requires { request.name; }) {
+    if (request.name) event.secret_arn = *request.name;
+  }
+  if constexpr (requires { request.client_request_token; }) {
+    if (request.client_request_token) event.version_id = *request.client_request_token;
+  }
+  if constexpr (requires { request.version_stages; }) {
+    if (request.version_stages) event.labels = *request.version_stages;
+  } else if constexpr (requires { request.version_stage; }) {
+    if (request.version_stage) event.labels = {*request.version_stage};
+  }
+  if (result.ok()) {
+    if constexpr (requires { result.value().arn; }) {
+      if (result.value().arn) event.secret_arn = *result.value().arn;
+    }
+  } else {
+    event.error = result.error().code;
+    event.message = result.error().message;
+  }
+  events_.append(std::move(event));
+}
 
 }  // namespace smemu

@@ -8,6 +8,9 @@
 //   4. VersionIds are unique within the secret.
 //   5. At most kMaxLabels distinct labels are attached across the versions.
 //   6. After any successful write the secret holds at most kMaxVersions versions (D8).
+//   7. A rotation in flight (run()) names a version that holds AWSPENDING — or AWSCURRENT while
+//      its finishSecret step runs, since the function moves AWSCURRENT there before it returns.
+//      A change that takes AWSPENDING away otherwise ends the run (abandonment, spec 4.3 rule 2).
 //
 // Time comes in as an argument; new VersionIds are the caller's ClientRequestTokens.
 // Thread-safety: a plain value; the owner serialises access.
@@ -15,14 +18,17 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "smemu/model/result.h"
+#include "smemu/model/rotation.h"
 #include "smemu/model/time.h"
 
 namespace smemu::model {
@@ -66,10 +72,12 @@ struct WriteOutcome {
   std::optional<std::string> abandoned_pending;  // version whose AWSPENDING a default write removed
   std::vector<std::string> purged_versions;    // removed by the version quota (D8), oldest first
   std::vector<LabelMove> moves;
+  std::optional<std::string> ended_run;        // token of the rotation this write ended (invariant 7)
 };
 
 struct StageOutcome {
   std::vector<LabelMove> moves;
+  std::optional<std::string> ended_run;        // token of the rotation this move ended (invariant 7)
 };
 
 struct Tag {
@@ -78,18 +86,61 @@ struct Tag {
   bool operator==(const Tag&) const = default;
 };
 
-struct RotationRules {
-  std::optional<std::int64_t> automatically_after_days;
-  std::optional<std::string> duration;
-  std::optional<std::string> schedule_expression;
-  bool operator==(const RotationRules&) const = default;
+// An optional kept on the heap: 8 bytes while empty, for the large members most secrets never
+// set (1,000,000 secrets must fit in 1 KiB each: docs/performance.md). It reads like
+// std::optional and converts to `const std::optional<T>&`.
+template <class T>
+class HeapOptional {
+ public:
+  HeapOptional() = default;
+  HeapOptional(std::nullopt_t) {}  // NOLINT: implicit, as std::optional's
+  HeapOptional(T value) : box_(std::make_unique<std::optional<T>>(std::move(value))) {}  // NOLINT
+  HeapOptional(std::optional<T> value) {  // NOLINT
+    if (value) box_ = std::make_unique<std::optional<T>>(std::move(value));
+  }
+  HeapOptional(const HeapOptional& other) : HeapOptional(other.get()) {}
+  HeapOptional(HeapOptional&&) noexcept = default;
+  HeapOptional& operator=(const HeapOptional& other) {
+    if (this != &other) *this = HeapOptional(other);
+    return *this;
+  }
+  HeapOptional& operator=(HeapOptional&&) noexcept = default;
+
+  bool has_value() const { return box_ != nullptr; }
+  explicit operator bool() const { return has_value(); }
+  const T& operator*() const { return **box_; }
+  T& operator*() { return **box_; }
+  const T* operator->() const { return &**box_; }
+  T* operator->() { return &**box_; }
+  const T& value() const { return get().value(); }
+  template <class U>
+  T value_or(U&& fallback) const {
+    return get().value_or(std::forward<U>(fallback));
+  }
+  template <class... Args>
+  T& emplace(Args&&... args) {
+    box_ = std::make_unique<std::optional<T>>(std::in_place, std::forward<Args>(args)...);
+    return **box_;
+  }
+  void reset() { box_.reset(); }
+
+  const std::optional<T>& get() const { return box_ ? *box_ : empty(); }
+  operator const std::optional<T>&() const { return get(); }  // NOLINT: implicit by design
+  friend bool operator==(const HeapOptional& a, const HeapOptional& b) { return a.get() == b.get(); }
+
+ private:
+  static const std::optional<T>& empty() {
+    static const std::optional<T> none;
+    return none;
+  }
+  std::unique_ptr<std::optional<T>> box_;  // null while empty; never holds an empty optional
 };
 
 // Rotation configuration as DescribeSecret reports it (spec 3.7, 5.7).
 struct RotationConfig {
   std::optional<bool> enabled;               // absent until rotation is first configured
   std::optional<std::string> lambda_arn;
-  std::optional<RotationRules> rules;
+  HeapOptional<RotationRules> rules;         // on the heap: most secrets never rotate
   std::optional<Timestamp> last_rotated;
   std::optional<Timestamp> next_rotation;
 };
@@ -203,6 +254,27 @@ class Secret {
   // Records a read of version `id` at `now` (date resolution). Returns whether anything changed.
   bool touch(std::string_view id, Timestamp now);
 
+  // --- rotation (spec 5; the tables in rotation.h; defined in rotation.cpp) --------------------
+  const std::optional<RotationRun>& run() const { return run_; }
+  // Spec 5.2 checks 4 to 7 in order, then 5.3 step 1 (or D2, or D12's re-attempt): stores the
+  // configuration and queues the run at `now`. `invocable` answers check 6 for a function ARN.
+  // Errors: InvalidParameterException (rules), InvalidRequestException (no function ARN; a
+  // previous rotation not complete), AccessDeniedException (check 6), LimitExceededException
+  // (D8, for the placeholder); nothing changes on any of them. `arn` feeds messages only.
+  Result<RotateStart> start_rotation(const RotateInput& input,
+                                     const std::function<bool(std::string_view)>& invocable, Timestamp now,
+                                     std::string_view arn);
+  // Hands the due step to the function. REQUIRES: run() in kReady or kRetry.
+  StepCall begin_step();
+  // The running step's outcome at `at`: the next step, success (the test version of D2 dropped),
+  // or a failed attempt with its retry time or stuck (D1, D15). REQUIRES: run() in kRunning.
+  StepApplied finish_step(Outcome outcome, std::string_view reason, Timestamp at, const RetryPolicy& retry);
+  // A fresh series of attempts of the run, from its first step, due at `now`: D12, and the next
+  // scheduled rotation of a stuck run (D1). REQUIRES: run() in kStuck or kRetry.
+  void reattempt(Timestamp now);
+  // CancelRotateSecret: the run ends; AWSPENDING stays where it is (spec 5.7).
+  void cancel_run() { run_.reset(); }
+
  private:
   std::optional<VersionIndex> index_of(std::string_view id) const;
   // Where `label` records its version: a fixed place for the three known labels (kNoVersion when
@@ -223,6 +295,10 @@ class Secret {
   void erase_versions(std::vector<VersionIndex> indexes);
   // Appends a version, first reclaiming the purged slots before head_ when versions_ is full.
   VersionIndex push_version(SecretVersion version);
+  // Invariant 7: ends the run when its version lost AWSPENDING; returns the ended run's token.
+  std::optional<std::string> reconcile_run();
+
+  HeapOptional<RotationRun> run_;  // on the heap: most secrets are not rotating
 };
 
 }  // namespace smemu::model

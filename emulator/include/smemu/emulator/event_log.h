@@ -1,0 +1,102 @@
+// EventLog: what happened, in order — API calls that wrote or failed, the service's own events
+// (RotationStarted, RotationSucceeded, RotationFailed, RotationAbandoned, TestRotation*,
+// EndSecretVersionDelete) and EventBridge's "Secret Label Updated" (spec 12).
+//
+// Events are kept as small structs and rendered to CloudTrail-style JSON (docs/events.md) only
+// when read. The log is a bounded buffer: past its capacity the oldest events are dropped, and a
+// cursor that points before the oldest kept event reads from the oldest. Successful reads
+// (GetSecretValue, DescribeSecret, List*) are recorded only while someone subscribes with
+// include_reads, since a busy reader would otherwise crowd out everything else.
+// Secret values never enter an event (D19): there is no field that could hold one.
+//
+// Thread-safety: every member may be called from any thread. Subscribers are called after the
+// log's lock is released, on the thread that appended, in sequence order per appending thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "smemu/model/error.h"
+#include "smemu/model/time.h"
+
+namespace smemu {
+
+enum class EventKind : std::uint8_t {
+  kApiCall,       // "AWS API Call via CloudTrail"
+  kServiceEvent,  // "AWS Service Event via CloudTrail"
+  kLabelUpdated,  // EventBridge "Secret Label Updated"
+};
+
+struct Event {
+  std::uint64_t sequence = 0;  // set by the log
+  Timestamp time{};
+  EventKind kind = EventKind::kApiCall;
+  std::string_view name{};     // operation or event name; points at a string literal
+  std::string region{};
+  std::string secret_arn{};    // or the SecretId as given, when no secret matched
+  std::string version_id{};    // ClientRequestToken / VersionId / rotation token, when one applies
+  std::vector<std::string> labels{};  // VersionStages of the request, or the label that moved
+  std::string step{};          // rotation step, for rotation events
+  std::uint32_t attempt = 0;   // rotation attempt, 1-based
+  std::optional<ErrorCode> error{};
+  std::string message{};       // error message, or the reason a rotation failed
+};
+
+class EventLog {
+ public:
+  static constexpr std::size_t kDefaultCapacity = 1'000'000;
+  explicit EventLog(std::size_t capacity = kDefaultCapacity) : capacity_(capacity) {}
+
+  // Appends `event`, giving it the next sequence number; returns that number.
+  std::uint64_t append(Event event);
+  // Whether a successful read should be recorded: only while a subscriber asked for reads.
+  // Lock-free: it is asked on every read.
+  bool wants_reads() const { return read_subscribers_.load(std::memory_order_relaxed) > 0; }
+
+  // Events with a sequence number greater than `after`, at most `limit` of them.
+  std::vector<Event> read(std::uint64_t after, std::size_t limit = SIZE_MAX) const;
+  // The sequence number of the newest event (0 when none).
+  std::uint64_t last_sequence() const;
+  std::size_t size() const;
+
+  using Subscriber = std::function<void(const Event&)>;
+  // Calls `subscriber` for every event appended from now on; returns an id for unsubscribe().
+  std::uint64_t subscribe(Subscriber subscriber, bool include_reads = false);
+  void unsubscribe(std::uint64_t id);
+
+ private:
+  struct Subscription {
+    std::uint64_t id;
+    bool include_reads;
+    std::shared_ptr<Subscriber> callback;
+  };
+
+  mutable std::mutex mutex_;
+  std::size_t capacity_;
+  std::deque<Event> events_;
+  std::uint64_t next_sequence_ = 1;
+  std::uint64_t next_subscription_ = 1;
+  std::vector<Subscription> subscriptions_;
+  std::atomic<std::size_t> read_subscribers_{0};
+};
+
+// The CloudTrail-style JSON of one event (docs/events.md): eventVersion, eventTime, eventSource,
+// eventName, eventType, awsRegion, eventID (the sequence number), requestParameters,
+// responseElements, errorCode/errorMessage, additionalEventData; for kLabelUpdated the EventBridge
+// shape (detail-type "Secret Label Updated", resources, detail {name, labelUpdated, versionId}).
+nlohmann::json to_json(const Event& event);
+
+// ISO-8601 UTC with seconds: 2026-01-01T00:00:00Z (CloudTrail's eventTime).
+std::string iso8601(Timestamp time);
+
+}  // namespace smemu

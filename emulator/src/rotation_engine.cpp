@@ -1,0 +1,281 @@
+// The rotation engine (D16): a queue of due work — function steps, D1 re-attempts and scheduled
+// rotations — ordered by (due time, order queued), driven by step(), run_until_idle() and
+// advance(), or inline inside RotateSecret. No lock is held while a function runs: it calls back
+// into the service through its Client.
+#include <cassert>
+
+#include <fmt/format.h>
+
+#include "service_internal.h"
+#include "smemu/model/labels.h"
+#include "smemu/model/schedule.h"
+
+namespace smemu {
+
+namespace {
+
+constexpr std::string_view kRotationStarted = "RotationStarted";
+constexpr std::string_view kRotationSucceeded = "RotationSucceeded";
+constexpr std::string_view kRotationFailed = "RotationFailed";
+constexpr std::string_view kRotationAbandoned = "RotationAbandoned";
+constexpr std::string_view kTestRotationStarted = "TestRotationStarted";
+constexpr std::string_view kTestRotationSucceeded = "TestRotationSucceeded";
+constexpr std::string_view kTestRotationFailed = "TestRotationFailed";
+constexpr std::string_view kEndSecretVersionDelete = "EndSecretVersionDelete";
+constexpr std::string_view kSecretLabelUpdated = "Secret Label Updated";
+
+std::string timeout_message(Duration timeout) {
+  return fmt::format("Task timed out after {:.2f} seconds", static_cast<double>(timeout.count()) / 1000.0);
+}
+
+}  // namespace
+
+void Service::register_function(std::string arn, RotationFunction function, FunctionOptions options) {
+  std::lock_guard lock(functions_mutex_);
+  functions_.insert_or_assign(std::move(arn), Registered{std::move(function), options});
+}
+
+bool Service::has_function(std::string_view arn) const {
+  std::lock_guard lock(functions_mutex_);
+  return functions_.find(arn) != functions_.end();
+}
+
+void Service::set_work_listener(std::function<void()> listener) {
+  std::lock_guard lock(listener_mutex_);
+  work_listener_ = std::move(listener);
+}
+
+void Service::notify_work() {
+  std::function<void()> listener;
+  {
+    std::lock_guard lock(listener_mutex_);
+    listener = work_listener_;
+  }
+  if (listener) listener();
+}
+
+std::optional<Timestamp> Service::next_due() const {
+  std::shared_lock lock(mutex_);
+  if (queue_->empty()) return std::nullopt;
+  return queue_->begin()->due;
+}
+
+void Service::enqueue_step(const model::Secret& secret, Timestamp due) {
+  queue_->insert(Queued{due, next_queue_seq_++, secret.meta.region, secret.meta.name, Queued::Kind::kStep});
+}
+
+void Service::schedule_next(model::Secret& secret, Timestamp anchor, Timestamp after) {
+  auto& rotation = secret.meta.rotation;
+  rotation.next_rotation.reset();
+  if (!rotation.enabled.value_or(false) || !rotation.rules) return;
+  auto schedule = model::parse_schedule(*rotation.rules);
+  if (!schedule) return;  // stored rules passed this check when RotateSecret stored them
+  const auto window = model::next_window(*schedule, anchor, after);
+  if (!window) return;
+  std::uint64_t bits;
+  {
+    std::lock_guard lock(random_->mutex);
+    bits = random_->schedule.next();
+  }
+  rotation.next_rotation = model::pick_in_window(*window, bits);
+  queue_->insert(Queued{*rotation.next_rotation, next_queue_seq_++, secret.meta.region, secret.meta.name,
+                        Queued::Kind::kSchedule});
+}
+
+void Service::record(Event event) {
+  if (event.time == Timestamp{}) event.time = now();
+  events_.append(std::move(event));
+}
+
+void Service::emit_service_event(std::string_view name, const model::Secret& secret, std::string version_id,
+                                 std::string step, std::uint32_t attempt, std::string message, Timestamp time) {
+  Event event;
+  event.time = time;
+  event.kind = EventKind::kServiceEvent;
+  event.name = name;
+  event.region = secret.meta.region;
+  event.secret_arn = store_.arn(secret);
+  event.version_id = std::move(version_id);
+  event.step = std::move(step);
+  event.attempt = attempt;
+  event.message = std::move(message);
+  record(std::move(event));
+}
+
+void Service::after_write(model::Secret& secret, const std::vector<std::string>& purged,
+                          const std::vector<model::LabelMove>& moves, const std::optional<std::string>& ended_run,
+                          Timestamp now) {
+  for (const auto& id : purged) emit_service_event(kEndSecretVersionDelete, secret, id, {}, 0, {}, now);
+  bool moved_current = false;
+  for (const auto& move : moves) {
+    if (move.label == labels::kPending || move.label == labels::kPrevious) continue;  // spec 12.2
+    moved_current = moved_current || move.label == labels::kCurrent;
+    Event event;
+    event.time = now;
+    event.kind = EventKind::kLabelUpdated;
+    event.name = kSecretLabelUpdated;
+    event.region = secret.meta.region;
+    event.secret_arn = store_.arn(secret);
+    event.version_id = move.version_id;
+    event.labels = {move.label};
+    record(std::move(event));
+  }
+  if (ended_run) emit_service_event(kRotationAbandoned, secret, *ended_run, {}, 0, {}, now);
+  // D5: a write that moved AWSCURRENT by hand counts as a rotation for rate() and
+  // AutomaticallyAfterDays schedules; the rotation's own finishSecret is not a manual write.
+  const bool rotating = secret.run().has_value();
+  if (moved_current && !rotating && secret.meta.rotation.enabled.value_or(false) && secret.meta.rotation.rules) {
+    if (auto schedule = model::parse_schedule(*secret.meta.rotation.rules); schedule && schedule->anchored()) {
+      schedule_next(secret, now, now);
+    }
+  }
+}
+
+void Service::start_scheduled(model::Secret& secret, Timestamp due, Timestamp now) {
+  // D11: no scheduled rotation while the secret is in its recovery window; the next window waits.
+  if (secret.meta.marked_for_deletion()) {
+    schedule_next(secret, due, due);
+    return;
+  }
+  if (const auto& run = secret.run()) {
+    // D1: the next scheduled rotation re-attempts a rotation that is stuck or waiting to retry;
+    // one in progress carries on and schedules the next when it ends.
+    if (run->phase == model::RotationRun::Phase::kStuck || run->phase == model::RotationRun::Phase::kRetry) {
+      secret.reattempt(now);
+      enqueue_step(secret, now);
+    }
+    return;
+  }
+  const auto token = new_request_token();
+  auto started = secret.start_rotation(model::RotateInput{token, std::nullopt, std::nullopt, true},
+                                       [this](std::string_view arn) { return has_function(arn); }, now,
+                                       store_.arn(secret));
+  if (!started) {
+    emit_service_event(kRotationFailed, secret, token, {}, 1, started.error().message, now);
+    schedule_next(secret, due, due);
+    return;
+  }
+  after_write(secret, started->purged_versions, {}, std::nullopt, now);
+  enqueue_step(secret, now);
+}
+
+std::optional<StepReport> Service::step() {
+  const auto now = this->now();
+  model::StepCall call;
+  StepReport report;
+  std::string region;
+  std::string name;
+  {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (queue_->empty() || queue_->begin()->due > now) return std::nullopt;
+      const Queued entry = *queue_->begin();
+      queue_->erase(queue_->begin());
+      auto* secret = store_.find_by_name(entry.region, entry.name);
+      if (!secret || model::deletion_expired(secret->meta, now)) continue;
+      if (entry.kind == Queued::Kind::kSchedule) {
+        // Stale when rotation was turned off or rescheduled since this entry was queued.
+        if (secret->meta.rotation.enabled.value_or(false) && secret->meta.rotation.next_rotation == entry.due) {
+          start_scheduled(*secret, entry.due, now);
+        }
+        continue;
+      }
+      const auto& run = secret->run();
+      using Phase = model::RotationRun::Phase;
+      if (!run || (run->phase != Phase::kReady && run->phase != Phase::kRetry) || run->due != entry.due) continue;
+      call = secret->begin_step();
+      region = entry.region;
+      name = entry.name;
+      report.secret_arn = store_.arn(*secret);
+      if (call.first_of_attempt) {
+        emit_service_event(call.test_only ? kTestRotationStarted : kRotationStarted, *secret, call.token, {},
+                           call.attempt, {}, now);
+      }
+      break;
+    }
+  }
+  report.token = call.token;
+  report.step = call.step;
+  report.attempt = call.attempt;
+  report.started = now;
+
+  std::optional<Registered> function;
+  {
+    std::lock_guard lock(functions_mutex_);
+    if (auto it = functions_.find(call.lambda_arn); it != functions_.end()) function = it->second;
+  }
+  StepResult result;
+  Duration timeout = FunctionOptions{}.timeout;
+  if (!function) {
+    result = StepResult::error(std::string(msg::kCannotInvokeLambda));
+  } else {
+    timeout = function->options.timeout;
+    Client client(*this, region);
+    // The RotationToken is opaque (spec 5.3): a fresh UUID per invocation from the token stream.
+    const RotationEvent event{std::string(model::step_name(call.step)), report.secret_arn, call.token,
+                              new_request_token()};
+    result = function->function(event, client);
+    if (result.time_used > timeout) result.outcome = model::Outcome::kTimeout;
+  }
+  if (result.outcome == model::Outcome::kTimeout) {
+    result.time_used = timeout;
+    if (result.message.empty()) result.message = timeout_message(timeout);
+  }
+  report.outcome = result.outcome;
+  report.finished = now + result.time_used;
+
+  {
+    std::unique_lock lock(mutex_);
+    auto* secret = store_.find_by_name(region, name);
+    const auto& run = secret ? secret->run() : std::optional<model::RotationRun>{};
+    if (!run || run->token != call.token || run->phase != model::RotationRun::Phase::kRunning) {
+      report.discarded = true;  // cancelled or abandoned while the function ran
+      report.message = result.message;
+      return report;
+    }
+    const auto applied = secret->finish_step(result.outcome, result.message, report.finished, options_.retry);
+    report.then = applied.then;
+    report.message = applied.reason;
+    const auto step = std::string(model::step_name(call.step));
+    switch (applied.then) {
+      case model::Then::kNextStep:
+        enqueue_step(*secret, report.finished);
+        break;
+      case model::Then::kSucceeded:
+        emit_service_event(call.test_only ? kTestRotationSucceeded : kRotationSucceeded, *secret, call.token, {},
+                           call.attempt, {}, report.finished);
+        if (!call.test_only) schedule_next(*secret, report.finished, report.finished);
+        break;
+      case model::Then::kAttemptFailed:
+        emit_service_event(call.test_only ? kTestRotationFailed : kRotationFailed, *secret, call.token, step,
+                           call.attempt, applied.reason, report.finished);
+        if (applied.retry_at) enqueue_step(*secret, *applied.retry_at);
+        break;
+    }
+    sync_replicas(*secret);
+  }
+  return report;
+}
+
+std::size_t Service::run_until_idle() {
+  std::size_t steps = 0;
+  while (step()) ++steps;
+  return steps;
+}
+
+void Service::advance(Duration by) {
+  auto* clock = virtual_clock();
+  assert(clock != nullptr && "advance() drives the service's own virtual clock");
+  const auto target = clock->now() + by;
+  run_until_idle();
+  for (;;) {
+    const auto due = next_due();
+    if (!due || *due > target) break;
+    clock->set(*due);
+    run_until_idle();
+  }
+  clock->set(target);
+  run_until_idle();
+}
+
+}  // namespace smemu
