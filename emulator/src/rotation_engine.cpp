@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "service_internal.h"
+#include "smemu/emulator/builtin_functions.h"
 #include "smemu/model/labels.h"
 #include "smemu/model/schedule.h"
 
@@ -33,6 +34,15 @@ std::string timeout_message(Duration timeout) {
 void Service::register_function(std::string arn, RotationFunction function, FunctionOptions options) {
   std::lock_guard lock(functions_mutex_);
   functions_.insert_or_assign(std::move(arn), Registered{std::move(function), options});
+}
+
+Status Service::register_function(std::string arn, std::string_view spec) {
+  // builtin: is the only scheme this library runs in-process; exec: and python: arrive with the
+  // endpoint's out-of-process functions.
+  auto made = make_builtin_function(spec, database_);
+  if (!made) return std::move(made).error();
+  register_function(std::move(arn), std::move(made->function), made->options);
+  return ok_status();
 }
 
 bool Service::has_function(std::string_view arn) const {

@@ -565,3 +565,36 @@ TEST_CASE("emulator/events: the log is a bounded buffer and reads from a cursor"
   CHECK(log.read(4).size() == 1);
   CHECK(log.read(5).empty());
 }
+
+TEST_CASE("emulator/rotation: builtin:template by spec, twice in a row, in both variants (issue 3 item 7)") {
+  for (const auto* spec : {"builtin:template", "builtin:template?remove_pending=true"}) {
+    CAPTURE(spec);
+    smemu::Service service;
+    auto client = service.client("us-east-1");
+    REQUIRE(service.register_function(kLambda, spec).ok());
+    REQUIRE(client.create_secret({.name = "s", .client_request_token = token(0),
+                                  .secret_string = R"({"username":"app","password":"old"})"})
+                .ok());
+    for (int n = 1; n <= 2; ++n) {
+      REQUIRE(client.rotate_secret({.secret_id = "s", .client_request_token = token(n), .rotation_lambda_arn = kLambda})
+                  .ok());
+      CHECK(service.run_until_idle() == 4);
+    }
+    const bool removes = std::string(spec).find("remove_pending") != std::string::npos;
+    auto stages = client.describe_secret({.secret_id = "s"})->version_ids_to_stages.value();
+    CHECK(stages[token(1)] == std::vector<std::string>{"AWSPREVIOUS"});
+    CHECK(stages[token(2)] == (removes ? std::vector<std::string>{"AWSCURRENT"}
+                                       : std::vector<std::string>{"AWSCURRENT", "AWSPENDING"}));
+    auto value = nlohmann::json::parse(*client.get_secret_value({.secret_id = "s"})->secret_string);
+    CHECK(value["username"] == "app");
+    CHECK(value["password"] != "old");
+  }
+}
+
+TEST_CASE("emulator/rotation: a bad function spec is InvalidParameterException") {
+  smemu::Service service;
+  auto bad = service.register_function(kLambda, "builtin:nonesuch");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().name() == "InvalidParameterException");
+  CHECK_FALSE(service.has_function(kLambda));
+}
