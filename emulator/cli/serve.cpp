@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 #include <system_error>
+#include <utility>
 
 #include "commands.h"
 #include "smemu/emulator/clock.h"
@@ -60,13 +61,16 @@ int serve_command(Args args) {
 
   // D16: serve runs on the real clock, plus whatever the admin API advances it by.
   SystemClock clock;
-  Service service(ServiceOptions{.account = flags["account"], .seed = *seed, .clock = &clock});
+  ServiceOptions service_options;
+  service_options.account = flags["account"];
+  service_options.seed = *seed;
+  service_options.clock = &clock;
+  Service service(std::move(service_options));
   std::unique_ptr<HttpServer> server;
   try {
     server = std::make_unique<HttpServer>(service, HttpServerOptions{.host = host,
                                                                      .port = static_cast<std::uint16_t>(*port),
                                                                      .default_region = flags["region"],
-                                                                     .threads = 0,
                                                                      .stop_on_signals = true,
                                                                      .log = &std::cerr});
   } catch (const std::system_error& error) {

@@ -71,12 +71,15 @@ std::string to_wire(const HttpRequest& request) {
 nlohmann::json snapshot(std::uint16_t port) {
   HttpConnection connection(port);
   nlohmann::json state;
-  auto record = [](const HttpResponse& response) { return nlohmann::json{{"status", response.result_int()}, {"body", json_of(response)}}; };
+  auto record = [](const HttpResponse& response) {
+    return nlohmann::json{{"status", response.result_int()}, {"body", json_of(response)}};
+  };
   for (const std::string region : {"us-east-1", "us-west-2"}) {
     const HttpResponse list = connection.call("ListSecrets", {{"IncludePlannedDeletion", true}}, region);
     REQUIRE(list.result_int() == 200);
-    state[region]["ListSecrets"] = json_of(list);
-    for (const auto& secret : json_of(list)["SecretList"]) {
+    const nlohmann::json listed = json_of(list);
+    state[region]["ListSecrets"] = listed;
+    for (const auto& secret : listed["SecretList"]) {
       const nlohmann::json id{{"SecretId", secret["ARN"]}};
       const std::string arn = secret["ARN"];
       state[region][arn]["DescribeSecret"] = record(connection.call("DescribeSecret", id, region));
@@ -210,7 +213,8 @@ TEST_CASE("the region comes from the SigV4 credential scope, else the server's d
     auto connection = served.connect();
     const HttpResponse created = create_secret(connection, "west", "v", "us-west-2");
     REQUIRE(created.result_int() == 200);
-    CHECK(json_of(created)["ARN"].get<std::string>().starts_with("arn:aws:secretsmanager:us-west-2:123456789012:secret:west-"));
+    CHECK(json_of(created)["ARN"].get<std::string>().starts_with(
+        "arn:aws:secretsmanager:us-west-2:123456789012:secret:west-"));
 
     CHECK(connection.call("DescribeSecret", {{"SecretId", "west"}}, "us-west-2").result_int() == 200);
     CHECK(error_type(connection.call("DescribeSecret", {{"SecretId", "west"}})) == "ResourceNotFoundException");
@@ -246,79 +250,113 @@ struct BadInput {
   bool closes = false;       // the answer ends the connection
 };
 
-HttpRequest with_target(HttpRequest request, std::string_view target) {
-  request.set("X-Amz-Target", std::string(target));
-  return request;
+// The bytes of a call of `operation` with `body`, as an SDK would send it.
+std::string call_wire(std::string_view operation, std::string body) {
+  return to_wire(aws_request_text(operation, std::move(body)));
 }
 
-HttpRequest with_method(HttpRequest request, test::http::verb method, std::string_view path = "/") {
+// A valid CreateSecret, but with X-Amz-Target `target`.
+std::string target_wire(std::string_view target, std::string body) {
+  HttpRequest request = aws_request_text("CreateSecret", std::move(body));
+  request.set("X-Amz-Target", std::string(target));
+  return to_wire(request);
+}
+
+// A valid call of `operation`, but as `method` on `path`.
+std::string method_wire(test::http::verb method, std::string_view path, std::string_view operation,
+                        std::string body) {
+  HttpRequest request = aws_request_text(operation, std::move(body));
   request.method(method);
   request.target(std::string(path));
-  return request;
+  return to_wire(request);
 }
 
 std::vector<BadInput> bad_inputs() {
-  const std::string create = nlohmann::json{{"Name", "new"}, {"SecretString", "v"}, {"ClientRequestToken", token(9001)}}.dump();
-  const auto raw_create = [](std::string_view name_and_value) {
-    return R"({"ClientRequestToken":")" + token(9002) + R"(",)" + std::string(name_and_value) + "}";
+  using test::http::verb;
+  const std::string create =
+      nlohmann::json{{"Name", "new"}, {"SecretString", "v"}, {"ClientRequestToken", token(9001)}}.dump();
+  // A CreateSecret body with a token and the members `members`, byte for byte.
+  const auto create_with = [](std::string_view members) {
+    return R"({"ClientRequestToken":")" + token(9002) + R"(",)" + std::string(members) + "}";
   };
+  const std::string nested = std::string(500000, '[') + std::string(500000, ']');
+
   HttpRequest no_target = aws_request_text("CreateSecret", create);
   no_target.erase("X-Amz-Target");
 
   std::string too_large = create;
   too_large.insert(1, std::string(kMaxRequestBody, ' '));  // valid JSON, one MiB of it whitespace
 
-  const std::string chunk_size = [] {
-    std::ostringstream hex;
-    hex << std::hex << kMaxRequestBody + 1;
-    return hex.str();
-  }();
-  const std::string chunked = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: secretsmanager.ListSecrets\r\n"
-                              "Content-Type: application/x-amz-json-1.1\r\nTransfer-Encoding: chunked\r\n\r\n" +
-                              chunk_size + "\r\n" + "{}" + std::string(kMaxRequestBody - 1, ' ') + "\r\n0\r\n\r\n";
-  HttpRequest huge_header = aws_request_text("ListSecrets", std::string("{}"));
+  std::ostringstream chunked;
+  chunked << "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: secretsmanager.ListSecrets\r\n"
+             "Content-Type: application/x-amz-json-1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+          << std::hex << kMaxRequestBody + 1 << "\r\n{}" << std::string(kMaxRequestBody - 1, ' ')
+          << "\r\n0\r\n\r\n";
+
+  HttpRequest huge_header = aws_request_text("ListSecrets", "{}");
   huge_header.set("X-Padding", std::string(16 * 1024, 'x'));
 
   const std::string ser = "SerializationException";
   const std::string unknown = "UnknownOperationException";
   const std::string too_big = "RequestEntityTooLargeException";
+  const std::string invalid = "ValidationException";
   return {
-      {"malformed JSON", to_wire(aws_request_text("CreateSecret", create.substr(0, create.size() - 1))), 400, ser, ""},
-      {"trailing garbage", to_wire(aws_request_text("CreateSecret", create + " x")), 400, ser, ""},
-      {"JSON with a comment", to_wire(aws_request_text("CreateSecret", "/* hi */" + create)), 400, ser, ""},
+      {"malformed JSON", call_wire("CreateSecret", create.substr(0, create.size() - 1)), 400, ser, ""},
+      {"trailing garbage", call_wire("CreateSecret", create + " x"), 400, ser, ""},
+      {"JSON with a comment", call_wire("CreateSecret", "/* hi */" + create), 400, ser, ""},
       {"malformed JSON on an existing secret",
-       to_wire(aws_request_text("PutSecretValue", R"({"SecretId":"alpha","SecretString":"changed")")), 400, ser, ""},
-      {"byte 0xFF in a string", to_wire(aws_request_text("CreateSecret", raw_create(R"("Name":"new","SecretString":"v)" "\xff" R"(")"))), 400, ser, ""},
-      {"overlong UTF-8", to_wire(aws_request_text("CreateSecret", raw_create(R"("Name":"n)" "\xc0\xaf" R"(","SecretString":"v")"))), 400, ser, ""},
-      {"UTF-8-encoded surrogate", to_wire(aws_request_text("CreateSecret", raw_create(R"("Name":"new","SecretString":")" "\xed\xa0\x80" R"(")"))), 400, ser, ""},
-      {"truncated UTF-8 sequence", to_wire(aws_request_text("CreateSecret", raw_create(R"("Name":"new","SecretString":")" "\xe2\x82" R"(")"))), 400, ser, ""},
-      {"code point above U+10FFFF", to_wire(aws_request_text("CreateSecret", raw_create(R"("Name":"new","SecretString":")" "\xf4\x90\x80\x80" R"(")"))), 400, ser, ""},
-      {"lone escaped surrogate", to_wire(aws_request_text("CreateSecret", raw_create(R"("Name":"new","SecretString":"\ud800")"))), 400, ser, ""},
-      {"invalid UTF-8 in an update", to_wire(aws_request_text("PutSecretValue", R"({"SecretId":"alpha","SecretString":")" "\xff\xfe" R"("})")), 400, ser, ""},
-      {"array body", to_wire(aws_request_text("CreateSecret", std::string("[]"))), 400, ser, ""},
-      {"string body", to_wire(aws_request_text("CreateSecret", std::string(R"("CreateSecret")"))), 400, ser, ""},
-      {"null body", to_wire(aws_request_text("DeleteSecret", std::string("null"))), 400, ser, ""},
-      {"number body", to_wire(aws_request_text("DeleteSecret", std::string("42"))), 400, ser, ""},
-      {"wrong member type", to_wire(aws_request_text("CreateSecret", raw_create(R"("Name":5,"SecretString":"v")"))), 400, ser, "Name"},
+       call_wire("PutSecretValue", R"({"SecretId":"alpha","SecretString":"changed")"), 400, ser, ""},
+      {"byte 0xFF in a string",
+       call_wire("CreateSecret", create_with(R"("Name":"new","SecretString":"v)" "\xff" R"(")")), 400, ser, ""},
+      {"overlong UTF-8",
+       call_wire("CreateSecret", create_with(R"("Name":"n)" "\xc0\xaf" R"(","SecretString":"v")")), 400, ser, ""},
+      {"UTF-8-encoded surrogate",
+       call_wire("CreateSecret", create_with(R"("Name":"new","SecretString":")" "\xed\xa0\x80" R"(")")), 400, ser,
+       ""},
+      {"truncated UTF-8 sequence",
+       call_wire("CreateSecret", create_with(R"("Name":"new","SecretString":")" "\xe2\x82" R"(")")), 400, ser, ""},
+      {"code point above U+10FFFF",
+       call_wire("CreateSecret", create_with(R"("Name":"new","SecretString":")" "\xf4\x90\x80\x80" R"(")")), 400,
+       ser, ""},
+      {"lone escaped surrogate", call_wire("CreateSecret", create_with(R"("Name":"new","SecretString":"\ud800")")),
+       400, ser, ""},
+      {"invalid UTF-8 in an update",
+       call_wire("PutSecretValue", R"({"SecretId":"alpha","SecretString":")" "\xff\xfe" R"("})"), 400, ser, ""},
+      {"array body", call_wire("CreateSecret", "[]"), 400, ser, ""},
+      {"string body", call_wire("CreateSecret", R"("CreateSecret")"), 400, ser, ""},
+      {"null body", call_wire("DeleteSecret", "null"), 400, ser, ""},
+      {"number body", call_wire("DeleteSecret", "42"), 400, ser, ""},
+      {"500,000 nested arrays", call_wire("DeleteSecret", nested), 400, ser, ""},
+      {"500,000 nested arrays in a member", call_wire("DeleteSecret", R"({"SecretId":)" + nested + "}"), 400, ser,
+       "SecretId"},
+      {"wrong member type", call_wire("CreateSecret", create_with(R"("Name":5,"SecretString":"v")")), 400, ser,
+       "Name"},
       {"wrong member type on an existing secret",
-       to_wire(aws_request_text("DeleteSecret", R"({"SecretId":"alpha","ForceDeleteWithoutRecovery":"yes"})")), 400, ser, ""},
-      {"tags as an object", to_wire(aws_request_text("TagResource", R"({"SecretId":"alpha","Tags":{"Key":"k"}})")), 400, ser, ""},
-      {"missing required member", to_wire(aws_request_text("PutSecretValue", R"({"SecretString":"v"})")), 400, "ValidationException", ""},
-      {"empty body where members are required", to_wire(aws_request_text("DeleteSecret", std::string())), 400, "ValidationException", ""},
-      {"no ClientRequestToken", to_wire(aws_request_text("CreateSecret", R"({"Name":"new","SecretString":"v"})")), 400,
+       call_wire("DeleteSecret", R"({"SecretId":"alpha","ForceDeleteWithoutRecovery":"yes"})"), 400, ser, ""},
+      {"tags as an object", call_wire("TagResource", R"({"SecretId":"alpha","Tags":{"Key":"k"}})"), 400, ser, ""},
+      {"missing required member", call_wire("PutSecretValue", R"({"SecretString":"v"})"), 400, invalid, ""},
+      {"empty body where members are required", call_wire("DeleteSecret", ""), 400, invalid, ""},
+      {"no ClientRequestToken", call_wire("CreateSecret", R"({"Name":"new","SecretString":"v"})"), 400,
        "InvalidRequestException", std::string(msg::kMissingToken)},
       {"no X-Amz-Target", to_wire(no_target), 400, unknown, "X-Amz-Target"},
-      {"another service's target", to_wire(with_target(aws_request_text("CreateSecret", create), "kms.CreateSecret")), 400, unknown, "kms.CreateSecret"},
-      {"unknown operation", to_wire(with_target(aws_request_text("CreateSecret", create), "secretsmanager.CreateSecrets")), 400, unknown, "secretsmanager.CreateSecrets"},
-      {"operation in the wrong case", to_wire(with_target(aws_request_text("CreateSecret", create), "secretsmanager.createsecret")), 400, unknown, "secretsmanager.createsecret"},
-      {"target without prefix", to_wire(with_target(aws_request_text("CreateSecret", create), "CreateSecret")), 400, unknown, "CreateSecret"},
-      {"empty operation", to_wire(with_target(aws_request_text("CreateSecret", create), "secretsmanager.")), 400, unknown, "secretsmanager."},
-      {"GET /", to_wire(with_method(aws_request_text("ListSecrets", std::string()), test::http::verb::get)), 400, unknown, "GET"},
-      {"PUT / with a valid call", to_wire(with_method(aws_request_text("CreateSecret", create), test::http::verb::put)), 400, unknown, "PUT"},
-      {"POST to another path", to_wire(with_method(aws_request_text("CreateSecret", create), test::http::verb::post, "/secrets")), 400, unknown, "/secrets"},
-      {"unknown admin path", to_wire(with_method(aws_request_text("CreateSecret", create), test::http::verb::post, "/_smemu/reset")), 400, unknown, "/_smemu/reset"},
-      {"body one byte over 1 MiB", to_wire(aws_request_text("CreateSecret", too_large)), 413, too_big, "", true},
-      {"chunked body one byte over 1 MiB", chunked, 413, too_big, "", true},
+      {"another service's target", target_wire("kms.CreateSecret", create), 400, unknown, "kms.CreateSecret"},
+      {"unknown operation", target_wire("secretsmanager.CreateSecrets", create), 400, unknown,
+       "secretsmanager.CreateSecrets"},
+      {"operation in the wrong case", target_wire("secretsmanager.createsecret", create), 400, unknown,
+       "secretsmanager.createsecret"},
+      {"target without prefix", target_wire("CreateSecret", create), 400, unknown, "CreateSecret"},
+      {"empty operation", target_wire("secretsmanager.", create), 400, unknown, "secretsmanager."},
+      {"GET /", method_wire(verb::get, "/", "ListSecrets", ""), 400, unknown, "GET"},
+      {"PUT / with a valid call", method_wire(verb::put, "/", "CreateSecret", create), 400, unknown, "PUT"},
+      {"POST to another path", method_wire(verb::post, "/secrets", "CreateSecret", create), 400, unknown,
+       "/secrets"},
+      {"unknown admin path", method_wire(verb::post, "/_smemu/reset", "CreateSecret", create), 400, unknown,
+       "/_smemu/reset"},
+      {"body one byte over 1 MiB", call_wire("CreateSecret", too_large), 413, too_big, "", true},
+      // More than the sockets buffer, so the answer is read only if the server drains the rest.
+      {"body of 32 MiB", call_wire("ListSecrets", "{}" + std::string(32 * kMaxRequestBody, ' ')), 413, too_big, "",
+       true},
+      {"chunked body one byte over 1 MiB", chunked.str(), 413, too_big, "", true},
       {"Content-Length of 10 GB, no body",
        "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: secretsmanager.ListSecrets\r\nContent-Length: 10000000000\r\n\r\n",
        413, too_big, "", true},
@@ -328,8 +366,10 @@ std::vector<BadInput> bad_inputs() {
        413, too_big, "", true},
       {"a 16 KiB header", to_wire(huge_header), 413, too_big, "", true},
       {"not HTTP", "HELLO THERE\r\n\r\n", 400, ser, "", true},
-      {"bad chunk", "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: secretsmanager.ListSecrets\r\n"
-                    "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", 400, ser, "", true},
+      {"bad chunk",
+       "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: secretsmanager.ListSecrets\r\n"
+       "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+       400, ser, "", true},
   };
 }
 
@@ -428,11 +468,12 @@ TEST_CASE("the request log names operations and errors, never secret values (D19
     auto connection = served.connect();
     REQUIRE(create_secret(connection, "logged", secret).result_int() == 200);
     REQUIRE(connection.call("GetSecretValue", {{"SecretId", "logged"}}).result_int() == 200);
-    const HttpResponse malformed = connection.send(aws_request_text("PutSecretValue", R"({"SecretId":"logged","SecretString":")" + secret));
+    const std::string put = R"({"SecretId":"logged","SecretString":")";
+    const HttpResponse malformed = connection.send(aws_request_text("PutSecretValue", put + secret));
     CHECK(error_type(malformed) == "SerializationException");
     CHECK(malformed.body().find(secret) == std::string::npos);
     const HttpResponse invalid_utf8 =
-        connection.send(aws_request_text("PutSecretValue", R"({"SecretId":"logged","SecretString":")" + secret + "\xff\"}"));
+        connection.send(aws_request_text("PutSecretValue", put + secret + "\xff\"}"));
     CHECK(error_type(invalid_utf8) == "SerializationException");
     CHECK(invalid_utf8.body().find(secret) == std::string::npos);
     served.server.stop();

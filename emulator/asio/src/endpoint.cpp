@@ -144,7 +144,8 @@ Result<nlohmann::json> Endpoint::route(const Request& request, Outcome& outcome)
 void Endpoint::finish(Response& response, const Outcome& outcome) {
   const std::uint64_t number = requests_.fetch_add(1, std::memory_order_relaxed) + 1;
   response.set("x-amzn-RequestId", fmt::format("00000000-0000-4000-8000-{:012x}", number));
-  response.set(http::field::content_type, beast_view(outcome.plain_json ? std::string_view{"application/json"} : kAmzJson));
+  response.set(http::field::content_type,
+               beast_view(outcome.plain_json ? std::string_view{"application/json"} : kAmzJson));
   response.prepare_payload();
   if (log_ == nullptr) return;
   const auto error = response.find("x-amzn-ErrorType");

@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -48,6 +49,8 @@ constexpr std::chrono::seconds kTransferTimeout{30};
 // How long a connection answered with an error that ends it keeps draining what the client
 // still sends, so that closing does not reset the connection before the answer is read.
 constexpr std::chrono::seconds kLingerTimeout{5};
+// How long accepting pauses after it failed.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
 constexpr auto kAwaitable = asio::use_awaitable;
 
@@ -106,8 +109,13 @@ struct HttpServer::Impl {
       beast::error_code ec;
       tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(context_),
                                                            asio::redirect_error(kAwaitable, ec));
-      // Running out of descriptors or a connection reset before accept: keep serving the rest.
-      if (ec) continue;
+      if (ec == asio::error::operation_aborted) co_return;
+      if (ec) {
+        // Out of descriptors, say: pause rather than spin, then keep serving.
+        asio::steady_timer pause(context_, kAcceptRetryDelay);
+        co_await pause.async_wait(asio::redirect_error(kAwaitable, ec));
+        continue;
+      }
       auto executor = socket.get_executor();
       asio::co_spawn(executor, serve(beast::tcp_stream(std::move(socket))), asio::detached);
     }
@@ -121,7 +129,7 @@ struct HttpServer::Impl {
       parser.body_limit(kMaxRequestBody);
       stream.expires_after(kIdleTimeout);
       co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(kAwaitable, ec));
-      if (!ec && expects_continue(parser.get())) {
+      if (!ec && !parser.is_done() && expects_continue(parser.get())) {
         http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
         co_await http::async_write(stream, go_on, asio::redirect_error(kAwaitable, ec));
       }
