@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace smemu::cli {
 
@@ -19,14 +20,20 @@ inline constexpr int kExitUsage = 2;
 using Args = std::span<const std::string_view>;
 
 int serve_command(Args args);
+int demo_command(Args args);
 
 // Flag name (without "--") to value; holds the defaults before parse_flags.
 using Flags = std::map<std::string, std::string, std::less<>>;
 
+// Flag name (without "--") to every value given, in order, for flags that may repeat; holds the
+// names (with no values) before parse_flags.
+using RepeatedFlags = std::map<std::string, std::vector<std::string>, std::less<>>;
+
 // Reads `--name value` and `--name=value` for names already in `flags`, overwriting their
-// values. Returns what is wrong (an unknown flag, a missing value, a positional argument), if
-// anything.
+// values, or in `repeated`, appending to them. Returns what is wrong (an unknown flag, a missing
+// value, a positional argument), if anything.
 std::optional<std::string> parse_flags(Args args, Flags& flags);
+std::optional<std::string> parse_flags(Args args, Flags& flags, RepeatedFlags& repeated);
 
 // A decimal number in [0, max], without sign or spaces; nullopt otherwise.
 std::optional<std::uint64_t> parse_unsigned(std::string_view text, std::uint64_t max);

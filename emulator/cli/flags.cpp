@@ -6,6 +6,11 @@
 namespace smemu::cli {
 
 std::optional<std::string> parse_flags(Args args, Flags& flags) {
+  RepeatedFlags none;
+  return parse_flags(args, flags, none);
+}
+
+std::optional<std::string> parse_flags(Args args, Flags& flags, RepeatedFlags& repeated) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (!arg.starts_with("--")) return "unexpected argument '" + std::string(arg) + "'";
@@ -16,12 +21,17 @@ std::optional<std::string> parse_flags(Args args, Flags& flags) {
       arg = arg.substr(0, equals);
     }
     const auto flag = flags.find(arg);
-    if (flag == flags.end()) return "unknown flag --" + std::string(arg);
+    const auto repeatable = repeated.find(arg);
+    if (flag == flags.end() && repeatable == repeated.end()) return "unknown flag --" + std::string(arg);
     if (!value) {
       if (i + 1 == args.size()) return "flag --" + std::string(arg) + " needs a value";
       value = args[++i];
     }
-    flag->second = std::string(*value);
+    if (flag != flags.end()) {
+      flag->second = std::string(*value);
+    } else {
+      repeatable->second.emplace_back(*value);
+    }
   }
   return std::nullopt;
 }

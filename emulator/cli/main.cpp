@@ -16,6 +16,7 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+    {"demo", "walk through the version and label lifecycle, with one rotation", &smemu::cli::demo_command},
     {"serve", "serve the Secrets Manager API (AWS JSON 1.1) over HTTP", &smemu::cli::serve_command},
 };
 
