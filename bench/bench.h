@@ -34,12 +34,16 @@ struct Options {
   std::size_t million() const { return quick ? 10'000 : 1'000'000; }
 };
 
-// Calls made, calls that failed, and the time they took.
+// Calls made, calls that failed, and the time they took: CPU time of the calling thread (user
+// and system), which is wall time on an idle core but leaves out the time slices other processes
+// take on a busy machine; and wall time, for the record.
 struct Throughput {
   std::uint64_t calls = 0;
   std::uint64_t failures = 0;
-  double seconds = 0;
-  double per_second() const { return seconds > 0 ? static_cast<double>(calls) / seconds : 0; }
+  double cpu_seconds = 0;
+  double wall_seconds = 0;
+  double per_second() const { return cpu_seconds > 0 ? static_cast<double>(calls) / cpu_seconds : 0; }
+  double per_wall_second() const { return wall_seconds > 0 ? static_cast<double>(calls) / wall_seconds : 0; }
 };
 
 // What one benchmark found.
@@ -51,13 +55,17 @@ class Report {
   // Fails the run when `holds` is false; `what` says which end-state check it was.
   void check(bool holds, std::string_view what);
   void problem(std::string text) { problems_.push_back(std::move(text)); }
+  // A line for the human-readable output only (never in the JSON).
+  void note(std::string text) { notes_.push_back(std::move(text)); }
 
   const std::vector<std::pair<std::string, double>>& metrics() const { return metrics_; }
   const std::vector<std::string>& problems() const { return problems_; }
+  const std::vector<std::string>& notes() const { return notes_; }
 
  private:
   std::vector<std::pair<std::string, double>> metrics_;
   std::vector<std::string> problems_;
+  std::vector<std::string> notes_;
 };
 
 using Run = std::function<void(const Options&, Report&)>;
@@ -79,23 +87,25 @@ struct Registration {
 #define SMEMU_BENCHMARK(metrics, ...) \
   static const ::smemu::bench::Registration SMEMU_BENCH_CONCAT(smemu_bench_, __LINE__)(metrics, __VA_ARGS__)
 
+// CPU time consumed by the calling thread so far, in seconds.
+double thread_cpu_seconds();
+
 // Calls `call` (which returns whether the call succeeded) in batches until at least
-// options.min_seconds() have passed. The clock is read once per batch, not per call.
+// options.min_seconds() of CPU time have passed. The clocks are read once per batch, not per call.
 template <class Call>
 Throughput measure(const Options& options, Call&& call, std::uint64_t batch = 1000) {
   using Clock = std::chrono::steady_clock;
   Throughput run;
-  const auto start = Clock::now();
-  auto now = start;
-  const auto min = std::chrono::duration<double>(options.min_seconds());
-  while (now - start < min) {
+  const auto wall_start = Clock::now();
+  const auto cpu_start = thread_cpu_seconds();
+  while (run.cpu_seconds < options.min_seconds()) {
     for (std::uint64_t i = 0; i < batch; ++i) {
       if (!call()) ++run.failures;
     }
     run.calls += batch;
-    now = Clock::now();
+    run.cpu_seconds = thread_cpu_seconds() - cpu_start;
   }
-  run.seconds = std::chrono::duration<double>(now - start).count();
+  run.wall_seconds = std::chrono::duration<double>(Clock::now() - wall_start).count();
   return run;
 }
 

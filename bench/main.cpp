@@ -11,6 +11,7 @@
 // Exit status: 0 when every call succeeded and every end-state check held, 1 otherwise, 2 on a
 // usage error.
 #include <sched.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,7 +43,15 @@ Registration::Registration(std::initializer_list<std::string_view> metrics, Run 
 
 void Report::throughput(std::string_view name, const Throughput& run) {
   metric(name, run.per_second());
+  note(fmt::format("{}: {} calls in {:.2f} s of CPU time ({:.2f} s wall: {:.0f}/s)", name, run.calls, run.cpu_seconds,
+                   run.wall_seconds, run.per_wall_second()));
   if (run.failures > 0) problem(fmt::format("{}: {} of {} calls failed", name, run.failures, run.calls));
+}
+
+double thread_cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
 }
 
 void Report::check(bool holds, std::string_view what) {
@@ -100,14 +109,18 @@ bool selected(const Args& args, const Benchmark& benchmark) {
   return false;
 }
 
-// Child → parent, one record per line: "M <name> <value>" or "P <problem>".
+// Child → parent, one record per line: "M <name> <value>", "P <problem>" or "N <note>".
 void send(int fd, const Report& report) {
   std::string out;
   for (const auto& [name, value] : report.metrics()) out += fmt::format("M {} {:.17g}\n", name, value);
-  for (auto problem : report.problems()) {
-    std::replace(problem.begin(), problem.end(), '\n', ' ');
-    out += fmt::format("P {}\n", problem);
-  }
+  const auto lines = [&](char kind, const std::vector<std::string>& texts) {
+    for (auto text : texts) {
+      std::replace(text.begin(), text.end(), '\n', ' ');
+      out += fmt::format("{} {}\n", kind, text);
+    }
+  };
+  lines('P', report.problems());
+  lines('N', report.notes());
   std::string_view rest = out;
   while (!rest.empty()) {
     const auto written = write(fd, rest.data(), rest.size());
@@ -128,6 +141,8 @@ Report receive(int fd) {
       report.metric(line.substr(2, space - 2), std::strtod(line.c_str() + space + 1, nullptr));
     } else if (line.starts_with("P ")) {
       report.problem(line.substr(2));
+    } else if (line.starts_with("N ")) {
+      report.note(line.substr(2));
     }
   }
   return report;
@@ -202,6 +217,7 @@ int main(int argc, char** argv) {
       std::cout << fmt::format("{:<36} {:>16.0f}\n", name, value);
       metrics[name] = std::round(value);
     }
+    for (const auto& note : report.notes()) std::cout << "  " << note << "\n";
     for (const auto& problem : report.problems()) {
       std::cout << "FAILED: " << problem << "\n";
       ++problems;

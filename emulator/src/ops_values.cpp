@@ -43,9 +43,8 @@ Result<api::GetSecretValueResponse> Service::get_secret_value(const CallContext&
                                                               const api::GetSecretValueRequest& request) {
   const auto now = this->now();
   const auto today = day_floor(now);
-  api::GetSecretValueResponse response;
   bool record_access = false;
-  {
+  auto read = [&]() -> Result<api::GetSecretValueResponse> {
     std::shared_lock lock(mutex_);
     auto found = detail::find_secret(std::as_const(store_), context, *request.secret_id, now);
     if (!found) return std::move(found).error();
@@ -54,24 +53,25 @@ Result<api::GetSecretValueResponse> Service::get_secret_value(const CallContext&
     auto version = version_to_read(secret, request);
     if (!version) return std::move(version).error();
     const auto& v = *version.value();
-    response.arn = store_.arn(secret);
-    response.name = secret.meta.name;
-    response.version_id = v.id;
-    if (v.value.kind == model::ValueKind::kString) {
-      response.secret_string = v.value.bytes;
-    } else {
-      response.secret_binary = v.value.bytes;
-    }
-    response.version_stages = secret.labels_of(v);
-    response.created_date = v.created;
     // LastAccessedDate has date resolution, so only the first read of a day writes.
     record_access = v.last_accessed != today || secret.meta.last_accessed != today;
-  }
-  if (record_access) {
+    const bool binary = v.value.kind == model::ValueKind::kBinary;
+    // Built in one go: every call answers with it, and member by member costs a zeroing first.
+    return api::GetSecretValueResponse{
+        .arn = store_.arn(secret),
+        .name = secret.meta.name,
+        .version_id = v.id,
+        .secret_binary = binary ? std::optional<api::Bytes>(v.value.bytes) : std::nullopt,
+        .secret_string = binary ? std::nullopt : std::optional<std::string>(v.value.bytes),
+        .version_stages = secret.labels_of(v),
+        .created_date = v.created,
+    };
+  }();
+  if (read && record_access) {
     std::unique_lock lock(mutex_);
-    if (auto* secret = store_.find(context.region, *request.secret_id, now)) secret->touch(*response.version_id, now);
+    if (auto* secret = store_.find(context.region, *request.secret_id, now)) secret->touch(*read->version_id, now);
   }
-  return response;
+  return read;
 }
 
 Result<api::PutSecretValueResponse> Service::put_secret_value(const CallContext& context,

@@ -15,10 +15,9 @@ bool contains(std::span<const std::string> list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-// Generated tokens (UUIDs) and counters differ in their last characters: comparing those first
-// keeps a scan of a secret's versions away from most full comparisons.
-bool same_id(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && (a.empty() || a.back() == b.back()) && a == b;
+std::uint32_t id_hash(std::string_view id) {
+  const std::uint64_t h = std::hash<std::string_view>{}(id);
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
 // The labels with fixed places in a Secret, in the order of Secret::known_labels_.
@@ -77,9 +76,13 @@ Secret& Secret::operator=(Secret&& other) noexcept {
   return *this;
 }
 
+SecretVersion::SecretVersion(std::string version_id, SecretValue version_value, Timestamp created_at)
+    : id(std::move(version_id)), value(std::move(version_value)), created(created_at), id_hash_(id_hash(id)) {}
+
 std::optional<Secret::VersionIndex> Secret::index_of(std::string_view id) const {
+  const auto hash = id_hash(id);
   for (std::size_t i = head_; i < versions_.size(); ++i) {
-    if (same_id(versions_[i].id, id)) return static_cast<VersionIndex>(i);
+    if (versions_[i].id_hash_ == hash && versions_[i].id == id) return static_cast<VersionIndex>(i);
   }
   return std::nullopt;
 }
@@ -319,7 +322,7 @@ Result<WriteOutcome> Secret::write_version(VersionWrite write, Timestamp now, st
     versions_[target].value = std::move(write.value);
     outcome.kind = WriteOutcome::Kind::kFilledPlaceholder;
   } else {
-    target = push_version(SecretVersion{std::move(write.token), std::move(write.value), now, std::nullopt});
+    target = push_version(SecretVersion(std::move(write.token), std::move(write.value), now));
   }
 
   if (default_write) {
@@ -407,7 +410,7 @@ Result<StageOutcome> Secret::update_stage(std::string_view label, const std::opt
 }
 
 void Secret::add_placeholder(const std::string& token, Timestamp now) {
-  const auto index = push_version(SecretVersion{token, SecretValue{}, now, std::nullopt});
+  const auto index = push_version(SecretVersion(token, SecretValue{}, now));
   std::vector<LabelMove> moves;
   attach(labels::kPending, index, moves);
 }

@@ -112,7 +112,10 @@ std::size_t Store::NameTable::position(std::string_view name, const Pool& pool) 
   for (std::size_t i = h & mask;; i = (i + 1) & mask) {
     const auto slot = slots_[i];
     if (slot == kEmpty) return slots_.size();
-    if (hash_of(slot) == h && pool[index_of(slot)].meta.name == name) return i;
+    if (hash_of(slot) != h) continue;
+    const auto& secret = pool[index_of(slot)];
+    secret.prefetch_current();
+    if (secret.meta.name == name) return i;
   }
 }
 
