@@ -79,15 +79,10 @@ Result<RotateStart> Secret::start_rotation(const RotateInput& input,
   }
   const bool adds_version = start.kind == RotateStart::Kind::kRotation || start.kind == RotateStart::Kind::kTest;
   std::vector<VersionIndex> purge;
-  if (adds_version && versions().size() + 1 > kMaxVersions) {  // D8 holds for the placeholder too
-    const std::size_t needed = versions().size() + 1 - kMaxVersions;
-    purge = purge_candidates(now, needed);
-    if (purge.size() < needed) {
-      return make_error(ErrorCode::LimitExceeded,
-                        fmt::format("You can't create more than {} versions of secret {}: no deprecated version is "
-                                    "older than 24 hours, so none can be removed to make room.",
-                                    kMaxVersions, arn));
-    }
+  if (adds_version) {  // D8 holds for the placeholder too
+    auto room = room_for_one_more(now, arn);
+    if (!room) return std::move(room).error();
+    purge = std::move(room.value());
   }
 
   // Every check passed: 8. store the configuration and start.

@@ -299,16 +299,10 @@ Result<WriteOutcome> Secret::write_version(VersionWrite write, Timestamp now, st
 
   // Version quota (D8): make room by purging deprecated versions older than a day, oldest first.
   std::vector<VersionIndex> purge;
-  const auto count = versions_.size() - head_;
-  if (!existing && count + 1 > kMaxVersions) {
-    const std::size_t needed = count + 1 - kMaxVersions;
-    purge = purge_candidates(now, needed);
-    if (purge.size() < needed) {
-      return make_error(ErrorCode::LimitExceeded,
-                        fmt::format("You can't create more than {} versions of secret {}: no deprecated version is "
-                                    "older than 24 hours, so none can be removed to make room.",
-                                    kMaxVersions, arn));
-    }
+  if (!existing) {
+    auto room = room_for_one_more(now, arn);
+    if (!room) return std::move(room).error();
+    purge = std::move(room.value());
   }
 
   // Every check passed: apply. The purged versions' ids move into the outcome.
@@ -343,6 +337,20 @@ Result<WriteOutcome> Secret::write_version(VersionWrite write, Timestamp now, st
   outcome.stages = labels_at(target);
   outcome.ended_run = reconcile_run();
   return outcome;
+}
+
+Result<std::vector<Secret::VersionIndex>> Secret::room_for_one_more(Timestamp now, std::string_view arn) const {
+  const auto count = versions().size();
+  if (count + 1 <= kMaxVersions) return std::vector<VersionIndex>{};
+  const std::size_t needed = count + 1 - kMaxVersions;
+  auto purge = purge_candidates(now, needed);
+  if (purge.size() < needed) {
+    return make_error(ErrorCode::LimitExceeded,
+                      fmt::format("You can't create more than {} versions of secret {}: no deprecated version is "
+                                  "older than 24 hours, so none can be removed to make room.",
+                                  kMaxVersions, arn));
+  }
+  return purge;
 }
 
 Result<StageOutcome> Secret::update_stage(std::string_view label, const std::optional<std::string>& remove_from,

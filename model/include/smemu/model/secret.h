@@ -316,6 +316,9 @@ class Secret {
   void erase_versions(std::vector<VersionIndex> indexes);
   // Appends a version, first reclaiming the purged slots before head_ when versions_ is full.
   VersionIndex push_version(SecretVersion version);
+  // D8: the versions to purge so that one more fits, or LimitExceededException (`arn` for the
+  // message). Changes nothing.
+  Result<std::vector<VersionIndex>> room_for_one_more(Timestamp now, std::string_view arn) const;
   // Invariant 7: ends the run when its version lost AWSPENDING; returns the ended run's token.
   std::optional<std::string> reconcile_run();
 
