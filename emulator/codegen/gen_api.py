@@ -327,13 +327,25 @@ class Gen:
                "// implementation in Service. call() is the same over JSON with the AWS shapes: the dispatch\n"
                "// the HTTP endpoint uses; it fills no token, as a raw request carries none (spec 4.2).\n"
                "// Thread-safety: a Client is a cheap handle; any number may be used from any threads.\n"
-               "// Errors: every failure is a value (Result) carrying the AWS exception name and message.\n",
+               "// Errors: every failure is a value (Result) carrying the AWS exception name and message.\n"
+               "//\n"
+               "// A CallHook, when given, sees every call first (both the typed methods and call()): test\n"
+               "// harnesses use it to run other callers between a rotation function's calls, or to stop a\n"
+               "// function between two of its calls as if it had crashed (scenarios/).\n",
                "#pragma once\n\n#include <string>\n#include <string_view>\n\n#include <nlohmann/json_fwd.hpp>\n\n",
                '#include "smemu/emulator/api.h"\n#include "smemu/model/result.h"\n\n',
-               "namespace smemu {\n\nclass Service;\n\nnamespace api {\n// The output of operations whose response has no members.\nstruct Empty {\n"
+               "namespace smemu {\n\nclass Service;\n\n"
+               "// What a harness sees of a Client's calls. before_call runs before the request is checked or a\n"
+               "// token filled in; an error it returns ends the call there: the call is neither run nor logged,\n"
+               "// and the caller gets that error. It may call into the service itself (no lock is held).\n"
+               "class CallHook {\n public:\n  virtual ~CallHook() = default;\n"
+               "  virtual Status before_call(std::string_view operation) = 0;\n};\n\n"
+               "namespace api {\n// The output of operations whose response has no members.\nstruct Empty {\n"
                "  bool operator==(const Empty&) const = default;\n};\n}  // namespace api\n\n",
-               "class Client {\n public:\n  Client(Service& service, std::string region);\n\n"
-               "  const std::string& region() const { return region_; }\n\n"
+               "class Client {\n public:\n  // `hook`, when not null, must outlive the client.\n"
+               "  Client(Service& service, std::string region, CallHook* hook = nullptr);\n\n"
+               "  const std::string& region() const { return region_; }\n"
+               "  Service& service() const { return *service_; }\n\n"
                "  // The JSON dispatch: operation name and request body in the AWS shapes; the response body\n"
                "  // or the AWS error.\n"
                "  Result<nlohmann::json> call(std::string_view operation, const nlohmann::json& request);\n\n"]
@@ -341,7 +353,7 @@ class Gen:
             inp, _ = self.op_io(op)
             out.append("  Result<api::%s> %s(api::%s request);\n" % (self.response_type(op), snake(op),
                                                                     struct_name(inp)))
-        out.append("\n private:\n  Service* service_;\n  std::string region_;\n};\n\n")
+        out.append("\n private:\n  Service* service_;\n  std::string region_;\n  CallHook* hook_;\n};\n\n")
         out.append("// The operation names of the service model, in the model's (alphabetical) order.\n"
                    "inline constexpr std::string_view kOperationNames[] = {\n")
         for op in self.ops:
@@ -352,11 +364,13 @@ class Gen:
     def client_cpp(self):
         out = [HEADER, '#include "smemu/emulator/client.h"\n\n#include <algorithm>\n#include <nlohmann/json.hpp>\n\n',
                '#include "generated/api_json.h"\n#include "smemu/emulator/service.h"\n#include "support/json_support.h"\n\n', "namespace smemu {\n\n",
-               "Client::Client(Service& service, std::string region) : service_(&service), region_(std::move(region)) {}\n\n"]
+               "Client::Client(Service& service, std::string region, CallHook* hook)\n"
+               "    : service_(&service), region_(std::move(region)), hook_(hook) {}\n\n"]
         for op in self.ops:
             inp, outp = self.op_io(op)
             out.append("Result<api::%s> Client::%s(api::%s request) {\n" % (self.response_type(op), snake(op),
                                                                           struct_name(inp)))
+            out.append("  if (hook_) {\n    if (auto stopped = hook_->before_call(%s); !stopped) return std::move(stopped).error();\n  }\n" % cpp_string(op))
             tok = self.token_member(op)
             if tok:
                 out.append("  if (!request.%s) request.%s = service_->new_request_token();\n" % (tok, tok))
@@ -396,6 +410,7 @@ class Gen:
                    "                                   [&](const Route& r) { return r.operation == operation; });\n"
                    "  if (route == std::end(kRoutes)) return unknown_operation(operation);\n"
                    "  if (!request.is_object()) return not_an_object();\n"
+                   "  if (hook_) {\n    if (auto stopped = hook_->before_call(route->operation); !stopped) return std::move(stopped).error();\n  }\n"
                    "  return route->handler(*service_, CallContext{region_}, request);\n}\n\n}  // namespace smemu\n")
         return "".join(out)
 

@@ -148,6 +148,15 @@ Status ensure_database_for(Client& client, SimulatedDatabase& database, const Se
 
 enum class Staging : std::uint8_t { kRotate, kAlreadyCurrent };
 
+using VersionStages = std::map<std::string, std::vector<std::string>>;
+
+// DescribeSecret's VersionIdsToStages, read in place (every step reads it; a copy is a map of
+// vectors of strings).
+const VersionStages& version_stages_of(const api::DescribeSecretResponse& metadata) {
+  static const VersionStages kNone;
+  return metadata.version_ids_to_stages ? *metadata.version_ids_to_stages : kNone;
+}
+
 // What lambda_handler checks before every step.
 Result<Staging> check_staging(Client& client, const RotationEvent& event) {
   auto metadata = call("DescribeSecret", client.describe_secret({.secret_id = event.secret_id}));
@@ -157,7 +166,7 @@ Result<Staging> check_staging(Client& client, const RotationEvent& event) {
   if (!metadata->rotation_enabled.value_or(false)) {
     return value_error(fmt::format("Secret {} is not enabled for rotation", arn));
   }
-  const auto versions = metadata->version_ids_to_stages.value_or(std::map<std::string, std::vector<std::string>>{});
+  const auto& versions = version_stages_of(*metadata);
   const auto found = versions.find(token);
   if (found == versions.end()) {
     return value_error(fmt::format("Secret version {} has no stage for rotation of secret {}.", token, arn));
@@ -212,10 +221,13 @@ Status create_template(Client& client, const RotationEvent& event) {
   auto current = call("GetSecretValue",
                       client.get_secret_value(value_request(event.secret_id, labels::kCurrent, nullptr)));
   if (!current) return std::move(current).error();
-  auto pending = call("GetSecretValue", client.get_secret_value(value_request(
-                                            event.secret_id, labels::kPending, &event.client_request_token)));
+  // Worded as botocore would only when returned: the expected ResourceNotFound is dropped.
+  auto pending =
+      client.get_secret_value(value_request(event.secret_id, labels::kPending, &event.client_request_token));
   if (pending) return ok_status();
-  if (pending.error().code != ErrorCode::ResourceNotFound) return std::move(pending).error();
+  if (pending.error().code != ErrorCode::ResourceNotFound) {
+    return call("GetSecretValue", std::move(pending)).error();
+  }
   auto password = random_password(client, Strategy::kTemplate);
   if (!password) return std::move(password).error();
   // The template stores the bare password; a JSON object with a password keeps its other fields,
@@ -357,8 +369,7 @@ Status finish(Client& client, const RotationEvent& event, bool remove_pending) {
   auto metadata = call("DescribeSecret", client.describe_secret({.secret_id = event.secret_id}));
   if (!metadata) return std::move(metadata).error();
   std::optional<std::string> current_version;
-  for (const auto& [version, stages] : metadata->version_ids_to_stages.value_or(
-           std::map<std::string, std::vector<std::string>>{})) {
+  for (const auto& [version, stages] : version_stages_of(*metadata)) {
     if (std::find(stages.begin(), stages.end(), labels::kCurrent) == stages.end()) continue;
     if (version == event.client_request_token) return ok_status();
     current_version = version;

@@ -12,19 +12,28 @@ namespace smemu {
 
 std::uint64_t EventLog::append(Event event) {
   std::vector<std::shared_ptr<Subscriber>> to_call;
+  std::optional<Event> copy;  // what the subscribers see, taken before the log may drop it
   std::uint64_t sequence;
   {
     std::lock_guard lock(mutex_);
     sequence = next_sequence_++;
     event.sequence = sequence;
     for (const auto& s : subscriptions_) to_call.push_back(s.callback);
-    events_.push_back(std::move(event));
-    if (events_.size() > capacity_) events_.pop_front();
+    if (!to_call.empty()) copy = event;
+    if (events_.size() < capacity_) {
+      // Grown by hand so that the ring never holds more room than capacity_ asks for.
+      if (events_.size() == events_.capacity()) {
+        events_.reserve(std::min(capacity_, std::max<std::size_t>(64, events_.size() * 2)));
+      }
+      events_.push_back(std::move(event));
+    } else if (capacity_ > 0) {
+      events_[oldest_] = std::move(event);
+      oldest_ = (oldest_ + 1) % capacity_;
+    }
     if (to_call.empty()) return sequence;
   }
   // Called without the lock: a subscriber may read the log or append to it.
-  const Event copy = read(sequence - 1, 1).front();
-  for (const auto& callback : to_call) (*callback)(copy);
+  for (const auto& callback : to_call) (*callback)(*copy);
   return sequence;
 }
 
@@ -32,9 +41,9 @@ std::vector<Event> EventLog::read(std::uint64_t after, std::size_t limit) const 
   std::lock_guard lock(mutex_);
   std::vector<Event> out;
   if (events_.empty()) return out;
-  const std::uint64_t first = events_.front().sequence;
+  const std::uint64_t first = kept(0).sequence;
   const std::size_t start = after < first ? 0 : static_cast<std::size_t>(after - first + 1);
-  for (std::size_t i = start; i < events_.size() && out.size() < limit; ++i) out.push_back(events_[i]);
+  for (std::size_t i = start; i < events_.size() && out.size() < limit; ++i) out.push_back(kept(i));
   return out;
 }
 

@@ -25,14 +25,9 @@ constexpr std::string_view kPunctuation = R"chars(!"#$%&'()*+,-./:;<=>?@[\]^_`{|
 static_assert(kPunctuation.size() == 32);
 constexpr std::string_view kSpace = " ";
 
-// The characters of `type` that ExcludeCharacters leaves.
-std::string remaining(std::string_view type, std::string_view excluded) {
-  std::string out;
-  for (const char c : type) {
-    if (excluded.find(c) == std::string_view::npos) out.push_back(c);
-  }
-  return out;
-}
+// Room for every character of every type at once.
+constexpr std::size_t kAllCharacters =
+    kLowercase.size() + kUppercase.size() + kDigits.size() + kPunctuation.size() + kSpace.size();
 
 }  // namespace
 
@@ -47,17 +42,23 @@ Result<api::GetRandomPasswordResponse> Service::get_random_password(const CallCo
       {kSpace, request.include_space.value_or(false)},
   }};
   const std::string_view excluded = request.exclude_characters ? std::string_view(*request.exclude_characters) : "";
+  // The characters ExcludeCharacters leaves of each included type, one type after the other in a
+  // fixed buffer (no allocation per call: every rotation asks for a password).
   bool any_type = false;
-  std::vector<std::string> included;
-  std::string allowed;
+  std::array<char, kAllCharacters> buffer{};
+  std::size_t used = 0;
+  std::array<std::string_view, types.size()> included{};
+  std::size_t included_count = 0;
   for (const auto& [characters, wanted] : types) {
     if (!wanted) continue;
     any_type = true;
-    auto left = remaining(characters, excluded);
-    if (left.empty()) continue;
-    allowed += left;
-    included.push_back(std::move(left));
+    const std::size_t start = used;
+    for (const char c : characters) {
+      if (excluded.find(c) == std::string_view::npos) buffer[used++] = c;
+    }
+    if (used > start) included[included_count++] = std::string_view(buffer.data() + start, used - start);
   }
+  const std::string_view allowed(buffer.data(), used);
   if (!any_type) {
     return make_error(ErrorCode::InvalidParameter,
                       "The request excludes every character type, so no characters are left to choose from.");
@@ -69,7 +70,7 @@ Result<api::GetRandomPasswordResponse> Service::get_random_password(const CallCo
   }
   const bool require_each = request.require_each_included_type.value_or(true);
   const auto length = static_cast<std::size_t>(request.password_length.value_or(kDefaultPasswordLength));
-  if (require_each && length < included.size()) {
+  if (require_each && length < included_count) {
     return make_error(ErrorCode::InvalidParameter, "Password length is too short based on the required types.");
   }
 
@@ -79,7 +80,9 @@ Result<api::GetRandomPasswordResponse> Service::get_random_password(const CallCo
     std::lock_guard lock(random_->mutex);
     auto& random = random_->password;
     if (require_each) {
-      for (const auto& type : included) password.push_back(type[random.below(type.size())]);
+      for (std::size_t i = 0; i < included_count; ++i) {
+        password.push_back(included[i][random.below(included[i].size())]);
+      }
     }
     while (password.size() < length) password.push_back(allowed[random.below(allowed.size())]);
     for (std::size_t i = password.size(); i > 1; --i) std::swap(password[i - 1], password[random.below(i)]);

@@ -1,5 +1,7 @@
 // Versions and labels: PutSecretValue, GetSecretValue, UpdateSecretVersionStage
 // (spec 3.2, 3.4, 3.5, 4.2-4.4, D3, D6, D7, D8).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "service_internal.h"
@@ -117,6 +119,16 @@ Result<api::UpdateSecretVersionStageResponse> Service::update_secret_version_sta
   if (auto status = detail::check_primary(secret); !status) return std::move(status).error();
   auto moved = secret.update_stage(*request.version_stage, request.remove_from_version_id, request.move_to_version_id);
   if (!moved) return std::move(moved).error();
+  // TEST-ONLY PLANTED BUG (ServiceOptions::test_plant_bug, issue 4 item 5): a known violation of
+  // spec 4.4 that the property tests must find. When this call moved AWSCURRENT, AWSPREVIOUS is
+  // taken off again, so it does not stay on the version AWSCURRENT left. Off unless a test sets it.
+  if (options_.test_plant_bug &&
+      std::any_of(moved->moves.begin(), moved->moves.end(),
+                  [](const model::LabelMove& move) { return move.label == labels::kCurrent; })) {
+    if (const auto* previous = secret.holder(labels::kPrevious)) {
+      (void)secret.update_stage(labels::kPrevious, previous->id, std::nullopt);
+    }
+  }
   secret.meta.last_changed = now;
   after_write(secret, {}, moved->moves, std::nullopt, now);
   sync_replicas(secret);

@@ -67,11 +67,11 @@ void Service::notify_work() {
 std::optional<Timestamp> Service::next_due() const {
   std::shared_lock lock(mutex_);
   if (queue_->empty()) return std::nullopt;
-  return queue_->begin()->due;
+  return queue_->earliest_due();
 }
 
 void Service::enqueue_step(const model::Secret& secret, Timestamp due) {
-  queue_->insert(Queued{due, next_queue_seq_++, secret.meta.region, secret.meta.name, Queued::Kind::kStep});
+  queue_->push(Queued{due, next_queue_seq_++, secret.meta.region, secret.meta.name, Queued::Kind::kStep});
 }
 
 void Service::schedule_next(model::Secret& secret, Timestamp anchor, Timestamp after) {
@@ -88,8 +88,8 @@ void Service::schedule_next(model::Secret& secret, Timestamp anchor, Timestamp a
     bits = random_->schedule.next();
   }
   rotation.next_rotation = model::pick_in_window(*window, bits);
-  queue_->insert(Queued{*rotation.next_rotation, next_queue_seq_++, secret.meta.region, secret.meta.name,
-                        Queued::Kind::kSchedule});
+  queue_->push(Queued{*rotation.next_rotation, next_queue_seq_++, secret.meta.region, secret.meta.name,
+                      Queued::Kind::kSchedule});
 }
 
 void Service::record(Event event) {
@@ -178,9 +178,8 @@ std::optional<StepReport> Service::step() {
   {
     std::unique_lock lock(mutex_);
     for (;;) {
-      if (queue_->empty() || queue_->begin()->due > now) return std::nullopt;
-      const Queued entry = *queue_->begin();
-      queue_->erase(queue_->begin());
+      if (queue_->empty() || queue_->earliest_due() > now) return std::nullopt;
+      Queued entry = queue_->pop();
       auto* secret = store_.find_by_name(entry.region, entry.name);
       if (!secret || model::deletion_expired(secret->meta, now)) continue;
       if (entry.kind == Queued::Kind::kSchedule) {
@@ -194,8 +193,8 @@ std::optional<StepReport> Service::step() {
       using Phase = model::RotationRun::Phase;
       if (!run || (run->phase != Phase::kReady && run->phase != Phase::kRetry) || run->due != entry.due) continue;
       call = secret->begin_step();
-      region = entry.region;
-      name = entry.name;
+      region = std::move(entry.region);
+      name = std::move(entry.name);
       report.secret_arn = store_.arn(*secret);
       if (call.first_of_attempt) {
         emit_service_event(call.test_only ? kTestRotationStarted : kRotationStarted, *secret, call.token, {},

@@ -13,7 +13,7 @@ Service::Service(ServiceOptions options)
       clock_(options_.clock ? options_.clock : owned_clock_.get()),
       random_(std::make_unique<Random>(options_.seed)),
       store_(options_.partition, options_.account),
-      queue_(std::make_unique<std::set<Queued>>()),
+      queue_(std::make_unique<WorkQueue>()),
       events_(options_.event_capacity) {}
 
 Service::~Service() = default;
@@ -29,6 +29,19 @@ std::string Service::new_suffix() {
   std::string suffix(6, ' ');
   for (auto& c : suffix) c = kAlphabet[random_->suffix.below(kAlphabet.size())];
   return suffix;
+}
+
+void Service::inspect(std::string_view region, std::string_view secret_id,
+                      const std::function<void(const model::Secret*)>& visit) const {
+  const auto at = now();
+  std::shared_lock lock(mutex_);
+  visit(store_.find(region, secret_id, at));
+}
+
+void Service::inspect_all(std::string_view region, const std::function<void(const model::Secret&)>& visit) const {
+  const auto at = now();
+  std::shared_lock lock(mutex_);
+  store_.for_each(region, at, visit);
 }
 
 namespace detail {

@@ -10,9 +10,13 @@
 
 namespace smemu {
 
-Client::Client(Service& service, std::string region) : service_(&service), region_(std::move(region)) {}
+Client::Client(Service& service, std::string region, CallHook* hook)
+    : service_(&service), region_(std::move(region)), hook_(hook) {}
 
 Result<api::BatchGetSecretValueResponse> Client::batch_get_secret_value(api::BatchGetSecretValueRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("BatchGetSecretValue"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::BatchGetSecretValueResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -23,6 +27,9 @@ Result<api::BatchGetSecretValueResponse> Client::batch_get_secret_value(api::Bat
 }
 
 Result<api::CancelRotateSecretResponse> Client::cancel_rotate_secret(api::CancelRotateSecretRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("CancelRotateSecret"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::CancelRotateSecretResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -33,6 +40,9 @@ Result<api::CancelRotateSecretResponse> Client::cancel_rotate_secret(api::Cancel
 }
 
 Result<api::CreateSecretResponse> Client::create_secret(api::CreateSecretRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("CreateSecret"); !stopped) return std::move(stopped).error();
+  }
   if (!request.client_request_token) request.client_request_token = service_->new_request_token();
   const CallContext context{region_};
   auto response = [&]() -> Result<api::CreateSecretResponse> {
@@ -44,6 +54,9 @@ Result<api::CreateSecretResponse> Client::create_secret(api::CreateSecretRequest
 }
 
 Result<api::DeleteResourcePolicyResponse> Client::delete_resource_policy(api::DeleteResourcePolicyRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("DeleteResourcePolicy"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::DeleteResourcePolicyResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -54,6 +67,9 @@ Result<api::DeleteResourcePolicyResponse> Client::delete_resource_policy(api::De
 }
 
 Result<api::DeleteSecretResponse> Client::delete_secret(api::DeleteSecretRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("DeleteSecret"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::DeleteSecretResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -64,6 +80,9 @@ Result<api::DeleteSecretResponse> Client::delete_secret(api::DeleteSecretRequest
 }
 
 Result<api::DescribeSecretResponse> Client::describe_secret(api::DescribeSecretRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("DescribeSecret"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::DescribeSecretResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -74,6 +93,9 @@ Result<api::DescribeSecretResponse> Client::describe_secret(api::DescribeSecretR
 }
 
 Result<api::GetRandomPasswordResponse> Client::get_random_password(api::GetRandomPasswordRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("GetRandomPassword"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::GetRandomPasswordResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -84,6 +106,9 @@ Result<api::GetRandomPasswordResponse> Client::get_random_password(api::GetRando
 }
 
 Result<api::GetResourcePolicyResponse> Client::get_resource_policy(api::GetResourcePolicyRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("GetResourcePolicy"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::GetResourcePolicyResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -94,6 +119,9 @@ Result<api::GetResourcePolicyResponse> Client::get_resource_policy(api::GetResou
 }
 
 Result<api::GetSecretValueResponse> Client::get_secret_value(api::GetSecretValueRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("GetSecretValue"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::GetSecretValueResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -104,6 +132,9 @@ Result<api::GetSecretValueResponse> Client::get_secret_value(api::GetSecretValue
 }
 
 Result<api::ListSecretVersionIdsResponse> Client::list_secret_version_ids(api::ListSecretVersionIdsRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("ListSecretVersionIds"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::ListSecretVersionIdsResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -114,6 +145,9 @@ Result<api::ListSecretVersionIdsResponse> Client::list_secret_version_ids(api::L
 }
 
 Result<api::ListSecretsResponse> Client::list_secrets(api::ListSecretsRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("ListSecrets"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::ListSecretsResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -124,6 +158,9 @@ Result<api::ListSecretsResponse> Client::list_secrets(api::ListSecretsRequest re
 }
 
 Result<api::PutResourcePolicyResponse> Client::put_resource_policy(api::PutResourcePolicyRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("PutResourcePolicy"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::PutResourcePolicyResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -134,6 +171,9 @@ Result<api::PutResourcePolicyResponse> Client::put_resource_policy(api::PutResou
 }
 
 Result<api::PutSecretValueResponse> Client::put_secret_value(api::PutSecretValueRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("PutSecretValue"); !stopped) return std::move(stopped).error();
+  }
   if (!request.client_request_token) request.client_request_token = service_->new_request_token();
   const CallContext context{region_};
   auto response = [&]() -> Result<api::PutSecretValueResponse> {
@@ -145,6 +185,9 @@ Result<api::PutSecretValueResponse> Client::put_secret_value(api::PutSecretValue
 }
 
 Result<api::RemoveRegionsFromReplicationResponse> Client::remove_regions_from_replication(api::RemoveRegionsFromReplicationRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("RemoveRegionsFromReplication"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::RemoveRegionsFromReplicationResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -155,6 +198,9 @@ Result<api::RemoveRegionsFromReplicationResponse> Client::remove_regions_from_re
 }
 
 Result<api::ReplicateSecretToRegionsResponse> Client::replicate_secret_to_regions(api::ReplicateSecretToRegionsRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("ReplicateSecretToRegions"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::ReplicateSecretToRegionsResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -165,6 +211,9 @@ Result<api::ReplicateSecretToRegionsResponse> Client::replicate_secret_to_region
 }
 
 Result<api::RestoreSecretResponse> Client::restore_secret(api::RestoreSecretRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("RestoreSecret"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::RestoreSecretResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -175,6 +224,9 @@ Result<api::RestoreSecretResponse> Client::restore_secret(api::RestoreSecretRequ
 }
 
 Result<api::RotateSecretResponse> Client::rotate_secret(api::RotateSecretRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("RotateSecret"); !stopped) return std::move(stopped).error();
+  }
   if (!request.client_request_token) request.client_request_token = service_->new_request_token();
   const CallContext context{region_};
   auto response = [&]() -> Result<api::RotateSecretResponse> {
@@ -186,6 +238,9 @@ Result<api::RotateSecretResponse> Client::rotate_secret(api::RotateSecretRequest
 }
 
 Result<api::StopReplicationToReplicaResponse> Client::stop_replication_to_replica(api::StopReplicationToReplicaRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("StopReplicationToReplica"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::StopReplicationToReplicaResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -196,6 +251,9 @@ Result<api::StopReplicationToReplicaResponse> Client::stop_replication_to_replic
 }
 
 Result<api::Empty> Client::tag_resource(api::TagResourceRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("TagResource"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::Empty> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -206,6 +264,9 @@ Result<api::Empty> Client::tag_resource(api::TagResourceRequest request) {
 }
 
 Result<api::Empty> Client::untag_resource(api::UntagResourceRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("UntagResource"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::Empty> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -216,6 +277,9 @@ Result<api::Empty> Client::untag_resource(api::UntagResourceRequest request) {
 }
 
 Result<api::UpdateSecretResponse> Client::update_secret(api::UpdateSecretRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("UpdateSecret"); !stopped) return std::move(stopped).error();
+  }
   if (!request.client_request_token) request.client_request_token = service_->new_request_token();
   const CallContext context{region_};
   auto response = [&]() -> Result<api::UpdateSecretResponse> {
@@ -227,6 +291,9 @@ Result<api::UpdateSecretResponse> Client::update_secret(api::UpdateSecretRequest
 }
 
 Result<api::UpdateSecretVersionStageResponse> Client::update_secret_version_stage(api::UpdateSecretVersionStageRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("UpdateSecretVersionStage"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::UpdateSecretVersionStageResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -237,6 +304,9 @@ Result<api::UpdateSecretVersionStageResponse> Client::update_secret_version_stag
 }
 
 Result<api::ValidateResourcePolicyResponse> Client::validate_resource_policy(api::ValidateResourcePolicyRequest request) {
+  if (hook_) {
+    if (auto stopped = hook_->before_call("ValidateResourcePolicy"); !stopped) return std::move(stopped).error();
+  }
   const CallContext context{region_};
   auto response = [&]() -> Result<api::ValidateResourcePolicyResponse> {
     if (auto invalid = api::validate(request)) return std::move(*invalid);
@@ -633,6 +703,9 @@ Result<nlohmann::json> Client::call(std::string_view operation, const nlohmann::
                                    [&](const Route& r) { return r.operation == operation; });
   if (route == std::end(kRoutes)) return unknown_operation(operation);
   if (!request.is_object()) return not_an_object();
+  if (hook_) {
+    if (auto stopped = hook_->before_call(route->operation); !stopped) return std::move(stopped).error();
+  }
   return route->handler(*service_, CallContext{region_}, request);
 }
 

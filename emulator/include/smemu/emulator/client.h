@@ -6,6 +6,10 @@
 // the HTTP endpoint uses; it fills no token, as a raw request carries none (spec 4.2).
 // Thread-safety: a Client is a cheap handle; any number may be used from any threads.
 // Errors: every failure is a value (Result) carrying the AWS exception name and message.
+//
+// A CallHook, when given, sees every call first (both the typed methods and call()): test
+// harnesses use it to run other callers between a rotation function's calls, or to stop a
+// function between two of its calls as if it had crashed (scenarios/).
 #pragma once
 
 #include <string>
@@ -20,6 +24,15 @@ namespace smemu {
 
 class Service;
 
+// What a harness sees of a Client's calls. before_call runs before the request is checked or a
+// token filled in; an error it returns ends the call there: the call is neither run nor logged,
+// and the caller gets that error. It may call into the service itself (no lock is held).
+class CallHook {
+ public:
+  virtual ~CallHook() = default;
+  virtual Status before_call(std::string_view operation) = 0;
+};
+
 namespace api {
 // The output of operations whose response has no members.
 struct Empty {
@@ -29,9 +42,11 @@ struct Empty {
 
 class Client {
  public:
-  Client(Service& service, std::string region);
+  // `hook`, when not null, must outlive the client.
+  Client(Service& service, std::string region, CallHook* hook = nullptr);
 
   const std::string& region() const { return region_; }
+  Service& service() const { return *service_; }
 
   // The JSON dispatch: operation name and request body in the AWS shapes; the response body
   // or the AWS error.
@@ -64,6 +79,7 @@ class Client {
  private:
   Service* service_;
   std::string region_;
+  CallHook* hook_;
 };
 
 // The operation names of the service model, in the model's (alphabetical) order.

@@ -16,7 +16,6 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -81,9 +80,15 @@ class EventLog {
     std::shared_ptr<Subscriber> callback;
   };
 
+  // The event `age` places after the oldest kept one. REQUIRES: mutex_ held, age < events_.size().
+  const Event& kept(std::size_t age) const { return events_[(oldest_ + age) % events_.size()]; }
+
   mutable std::mutex mutex_;
   std::size_t capacity_;
-  std::deque<Event> events_;
+  // A ring: it grows to capacity_, then each event overwrites the oldest, at oldest_. One vector
+  // rather than a std::deque, whose blocks hold two Events each (an allocation per two events).
+  std::vector<Event> events_;
+  std::size_t oldest_ = 0;
   std::uint64_t next_sequence_ = 1;
   std::uint64_t next_subscription_ = 1;
   std::vector<Subscription> subscriptions_;

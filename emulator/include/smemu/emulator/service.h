@@ -47,6 +47,9 @@ struct ServiceOptions {
   // D1: the delays before attempts 2, 3, ...; {} makes every failure final.
   model::RetryPolicy retry{};
   std::size_t event_capacity = EventLog::kDefaultCapacity;
+  // Test-only: plants a known bug, so that tests can prove the property tests find one (issue 4).
+  // With it, UpdateSecretVersionStage moving AWSCURRENT leaves no AWSPREVIOUS behind.
+  bool test_plant_bug = false;
 };
 
 // What step() did: one invocation of a rotation function.
@@ -108,6 +111,16 @@ class Service {
   // Called (without locks held) whenever work is queued: `smemu serve` wakes its worker with it.
   void set_work_listener(std::function<void()> listener);
 
+  // --- looking at the state (scenario runner, invariant checks, smemu lab and walk) ----------
+  // Calls visit with the secret `secret_id` names in `region` (as the operations find it, spec
+  // 8, including a secret marked for deletion), or nullptr; under the shared lock, so `visit`
+  // must not call into the service.
+  void inspect(std::string_view region, std::string_view secret_id,
+               const std::function<void(const model::Secret*)>& visit) const;
+  // Calls visit with every secret the operations can find in `region` now (including those in
+  // their recovery window), in no particular order; under the shared lock, as above.
+  void inspect_all(std::string_view region, const std::function<void(const model::Secret&)>& visit) const;
+
   EventLog& events() { return events_; }
   SimulatedDatabase& database() { return database_; }
 
@@ -166,7 +179,8 @@ class Service {
       const api::ValidateResourcePolicyRequest& request);
  private:
   struct Random;  // the seeded streams, behind their own mutex
-  struct Queued;  // an entry of the work queue (rotation_engine.cpp)
+  struct Queued;     // an entry of the work queue (rotation_engine.cpp)
+  class WorkQueue;   // the rotation engine's queue of Queued entries
   struct Registered {
     RotationFunction function;
     FunctionOptions options;
@@ -207,8 +221,8 @@ class Service {
   std::unique_ptr<Random> random_;
   mutable std::shared_mutex mutex_;
   model::Store store_;
-  std::unique_ptr<std::set<Queued>> queue_;  // under mutex_
-  std::uint64_t next_queue_seq_ = 0;         // under mutex_
+  std::unique_ptr<WorkQueue> queue_;   // under mutex_
+  std::uint64_t next_queue_seq_ = 0;   // under mutex_
 
   mutable std::mutex functions_mutex_;
   std::map<std::string, Registered, std::less<>> functions_;
