@@ -21,6 +21,8 @@ using Args = std::span<const std::string_view>;
 
 int serve_command(Args args);
 int demo_command(Args args);
+int explore_command(Args args);
+int replay_command(Args args);
 
 // Flag name (without "--") to value; holds the defaults before parse_flags.
 using Flags = std::map<std::string, std::string, std::less<>>;

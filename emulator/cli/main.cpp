@@ -17,6 +17,8 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"demo", "walk through the version and label lifecycle, with one rotation", &smemu::cli::demo_command},
+    {"explore", "run random scenarios with faults, check the invariants, shrink a failure", &smemu::cli::explore_command},
+    {"replay", "run a scenario file step by step, checking its expectations", &smemu::cli::replay_command},
     {"serve", "serve the Secrets Manager API (AWS JSON 1.1) over HTTP", &smemu::cli::serve_command},
 };
 

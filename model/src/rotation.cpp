@@ -131,6 +131,22 @@ StepCall Secret::begin_step() {
   return StepCall{run_->token, run_->lambda_arn, run_->step, run_->attempt, run_->test_only(), first};
 }
 
+bool Secret::has_label(std::string_view id, std::string_view label) const {
+  const auto index = index_of(id);
+  return index && attached(label) == index;
+}
+
+void Secret::retire_test_version() {
+  const auto labels = labels_of(run_->token);
+  const bool only_pending = std::all_of(labels.begin(), labels.end(),
+                                        [](const std::string& label) { return label == labels::kPending; });
+  if (only_pending) {
+    drop_version(run_->token);
+  } else if (has_label(run_->token, labels::kPending)) {
+    detach(labels::kPending);
+  }
+}
+
 StepApplied Secret::finish_step(Outcome outcome, std::string_view reason, Timestamp at, const RetryPolicy& retry) {
   assert(run_ && run_->phase == RotationRun::Phase::kRunning);
   const auto& row = transition(run_->test_only(), run_->step, outcome);
@@ -155,7 +171,7 @@ StepApplied Secret::finish_step(Outcome outcome, std::string_view reason, Timest
       break;
     case Then::kSucceeded:
       if (run_->test_only()) {
-        drop_version(run_->token);  // D2: afterwards only the current version remains
+        retire_test_version();  // D2: afterwards only the current version remains
       } else {
         meta.rotation.last_rotated = at;
       }
@@ -164,7 +180,14 @@ StepApplied Secret::finish_step(Outcome outcome, std::string_view reason, Timest
     case Then::kAttemptFailed:
       if (run_->test_only()) {
         // A failed test leaves nothing behind either; only rotations are re-attempted (D1).
-        drop_version(run_->token);
+        retire_test_version();
+        run_.reset();
+        applied.stuck = true;
+      } else if (!has_label(run_->token, labels::kPending)) {
+        // Invariant 7 tolerated AWSCURRENT without AWSPENDING only while finishSecret ran: the
+        // function moved AWSCURRENT (and took AWSPENDING off) before it failed. Its calls stand,
+        // and no re-attempt could start over from a version without AWSPENDING (D15), so the run
+        // ends here, as a manual change that takes AWSPENDING away ends it.
         run_.reset();
         applied.stuck = true;
       } else if (run_->attempt < retry.max_attempts()) {

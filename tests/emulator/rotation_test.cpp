@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "smemu/emulator/builtin_functions.h"
 #include "smemu/emulator/service.h"
 
 namespace {
@@ -343,6 +344,45 @@ TEST_CASE("emulator/rotation: RotateImmediately=false tests only, against a copy
   f.service.advance(smemu::days(31));
   CHECK(f.calls.size() == 5);
   CHECK(f.service_events().back() == "RotationSucceeded");
+}
+
+TEST_CASE("emulator/rotation: a D2 test version that AWSCURRENT was moved onto is kept, not dropped") {
+  // Found by the scenario invariants (issue 4): dropping it took AWSCURRENT away with it.
+  Fixture f;
+  f.install();
+  f.create();
+  REQUIRE(f.rotate(1, smemu::api::RotationRules{.automatically_after_days = 30}, false).ok());
+  REQUIRE(f.client
+              .update_secret_version_stage({.secret_id = "s", .version_stage = "AWSCURRENT",
+                                            .remove_from_version_id = token(0), .move_to_version_id = token(1)})
+              .ok());
+  f.service.run_until_idle();
+  CHECK(f.stages() == Stages{{token(0), {"AWSPREVIOUS"}}, {token(1), {"AWSCURRENT"}}});
+  auto current = f.client.get_secret_value({.secret_id = "s"});
+  REQUIRE(current.ok());
+  CHECK(current->version_id == token(1));
+  CHECK(current->secret_string == "initial");
+}
+
+TEST_CASE("emulator/rotation: finishSecret failing after its label moves ends the rotation, its moves standing") {
+  // Found by smemu explore (issue 4): the run stayed on a version without AWSPENDING and every
+  // re-attempt failed D15's check after createSecret, so the secret never rotated again.
+  Fixture f;
+  auto made = smemu::make_builtin_function("builtin:template?remove_pending=true", f.service.database());
+  REQUIRE(made.ok());
+  f.service.register_function(kLambda, [inner = made->function](const smemu::RotationEvent& e, smemu::Client& c) {
+    auto result = inner(e, c);
+    if (e.step == "finishSecret") return smemu::StepResult::error("crashed after its label moves");
+    return result;
+  });
+  f.create();
+  REQUIRE(f.rotate(1).ok());
+  f.service.run_until_idle();
+  CHECK(f.stages() == Stages{{token(0), {"AWSPREVIOUS"}}, {token(1), {"AWSCURRENT"}}});
+  CHECK(f.service_events().back() == "RotationFailed");
+  CHECK_FALSE(f.service.next_due().has_value());  // no re-attempt is queued
+  // Nothing is left in flight: a rotation with a new token starts.
+  CHECK(f.rotate(2).ok());
 }
 
 TEST_CASE("emulator/rotation: CancelRotateSecret stops a rotation in progress and leaves AWSPENDING (5.7)") {

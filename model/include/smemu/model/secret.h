@@ -319,6 +319,12 @@ class Secret {
   // D8: the versions to purge so that one more fits, or LimitExceededException (`arn` for the
   // message). Changes nothing.
   Result<std::vector<VersionIndex>> room_for_one_more(Timestamp now, std::string_view arn) const;
+  // Whether version `id` exists and holds `label`.
+  bool has_label(std::string_view id, std::string_view label) const;
+  // D2's end of a test rotation: drops its version, unless a caller attached another label to it
+  // meanwhile (moved AWSCURRENT there, say): that version is relied on, so only AWSPENDING leaves
+  // it. Dropping it would take AWSCURRENT away (invariant 2). REQUIRES: a test-only run.
+  void retire_test_version();
   // Invariant 7: ends the run when its version lost AWSPENDING; returns the ended run's token.
   std::optional<std::string> reconcile_run();
 
