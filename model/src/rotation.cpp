@@ -61,13 +61,16 @@ Result<RotateStart> Secret::start_rotation(const RotateInput& input,
   if (!lambda) return make_error(ErrorCode::InvalidRequest, std::string(msg::kNoRotationLambda));
   // 6. the function can be invoked.
   if (!invocable(*lambda)) return make_error(ErrorCode::AccessDenied, std::string(msg::kCannotInvokeLambda));
-  // 7. no other rotation is incomplete; D12: the same token again re-attempts the stuck one.
+  // 7. no other rotation is incomplete: AWSPENDING on a version other than AWSCURRENT's. D12: the
+  // same token again re-attempts the stuck one. A run whose version already holds AWSCURRENT too
+  // (its finishSecret moved the label, then failed) does not block a new token: the new
+  // rotation takes AWSPENDING and replaces that run.
   RotateStart start{RotateStart::Kind::kRotation, *lambda, {}};
   const auto* pending = holder(labels::kPending);
   if (run_ && run_->token == input.token) {
     const bool waiting = run_->phase == RotationRun::Phase::kStuck || run_->phase == RotationRun::Phase::kRetry;
     start.kind = waiting ? RotateStart::Kind::kReattempt : RotateStart::Kind::kAlreadyRunning;
-  } else if (run_ || (pending && pending != holder(labels::kCurrent))) {
+  } else if (pending && pending != holder(labels::kCurrent)) {
     return make_error(ErrorCode::InvalidRequest, std::string(msg::kPreviousRotationIncomplete));
   } else if (find_version(input.token)) {
     return make_error(ErrorCode::InvalidRequest,

@@ -103,9 +103,9 @@ std::optional<Violation> default_listing(const SecretState& after, const std::ve
 //    (unless D8 purged it or D2 dropped it in between, which frees the id). `before` may be null.
 std::optional<Violation> version_ids(const SecretState* before, const SecretState& after, const StepFacts& step);
 // 8. RotateSecret with a new token is refused ("A previous rotation isn't complete") exactly when
-//    AWSPENDING sits on a version other than AWSCURRENT's — or a rotation is in flight (spec 5.4,
-//    D1: it keeps its token until it ends). Only for a RotateSecret that is the step's one call
-//    that can change the secret, so that `before` is the state it met.
+//    AWSPENDING sits on a version other than AWSCURRENT's (spec 5.2 check 7). Only for a
+//    RotateSecret that is the step's one call that can change the secret, so that `before` is the
+//    state it met.
 std::optional<Violation> rotate_refusal(const SecretState& before, const StepFacts& step);
 // 9. A rotation in flight names a version that holds AWSPENDING, or AWSCURRENT while its
 //    finishSecret runs.

@@ -345,13 +345,11 @@ std::optional<Violation> rotate_refusal(const SecretState& before, const StepFac
     if (find_version(before, call.version_id) || (before.run && before.run->token == call.version_id)) continue;
     const auto pending = holder_id(before, labels::kPending);
     const auto current = holder_id(before, labels::kCurrent);
-    const bool pending_elsewhere = !pending.empty() && pending != current;
-    const bool blocked = pending_elsewhere || before.run.has_value();
-    const std::string why = pending_elsewhere
-                                ? fmt::format("AWSPENDING is on version {} and AWSCURRENT on {}", pending, or_none(current))
-                            : before.run ? fmt::format("the rotation with token {} is in flight", before.run->token)
-                                         : fmt::format("AWSPENDING is {}", pending.empty() ? "on no version"
-                                                                                            : "on AWSCURRENT's version");
+    const bool blocked = !pending.empty() && pending != current;
+    const std::string why = blocked ? fmt::format("AWSPENDING is on version {} and AWSCURRENT on {}", pending,
+                                                  or_none(current))
+                                    : fmt::format("AWSPENDING is {}", pending.empty() ? "on no version"
+                                                                                      : "on AWSCURRENT's version");
     const bool refused_incomplete = call.error == ErrorCode::InvalidRequest &&
                                     call.message == msg::kPreviousRotationIncomplete;
     // Checks 1-6 of spec 5.2 come first, so another refusal says nothing — except D8's quota for
@@ -367,8 +365,7 @@ std::optional<Violation> rotate_refusal(const SecretState& before, const StepFac
     }
     if (!blocked && refused_incomplete) {
       return violation(8, before,
-                       fmt::format("RotateSecret with the new token {} was refused (\"{}\"), but {} and no rotation is "
-                                   "in flight",
+                       fmt::format("RotateSecret with the new token {} was refused (\"{}\"), but {}",
                                    call.version_id, msg::kPreviousRotationIncomplete, why));
     }
   }

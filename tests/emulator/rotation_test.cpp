@@ -2,6 +2,7 @@
 // through the public API with a template-style C++ rotation function written here.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -383,6 +384,35 @@ TEST_CASE("emulator/rotation: finishSecret failing after its label moves ends th
   CHECK_FALSE(f.service.next_due().has_value());  // no re-attempt is queued
   // Nothing is left in flight: a rotation with a new token starts.
   CHECK(f.rotate(2).ok());
+}
+
+TEST_CASE("emulator/rotation: a new token replaces a failed run whose version holds AWSCURRENT (5.2 check 7)") {
+  // Found by the property tests (issue 4): finishSecret moved AWSCURRENT, left AWSPENDING with it
+  // and failed; the run waited for its D1 retry and a new token was refused, though AWSPENDING
+  // sat on AWSCURRENT's version.
+  Fixture f;
+  auto made = smemu::make_builtin_function("builtin:template", f.service.database());
+  REQUIRE(made.ok());
+  bool crash_in_finish = true;
+  f.service.register_function(kLambda, [&, inner = made->function](const smemu::RotationEvent& e, smemu::Client& c) {
+    auto result = inner(e, c);
+    if (e.step == "finishSecret" && crash_in_finish) return smemu::StepResult::error("crashed after its label moves");
+    return result;
+  });
+  f.create();
+  REQUIRE(f.rotate(1).ok());
+  f.service.run_until_idle();
+  CHECK(f.stages() == Stages{{token(0), {"AWSPREVIOUS"}}, {token(1), {"AWSCURRENT", "AWSPENDING"}}});
+  REQUIRE(f.service.next_due().has_value());  // the D1 re-attempt of token 1
+
+  crash_in_finish = false;
+  REQUIRE(f.rotate(2).ok());
+  CHECK(f.stages() == Stages{{token(0), {"AWSPREVIOUS"}}, {token(1), {"AWSCURRENT"}}, {token(2), {"AWSPENDING"}}});
+  f.service.advance(std::chrono::hours(4));  // past token 1's retry time: nothing of it runs
+  CHECK(f.stages() == Stages{{token(1), {"AWSPREVIOUS"}}, {token(2), {"AWSCURRENT", "AWSPENDING"}}});
+  const auto events = f.service_events();
+  CHECK(std::count(events.begin(), events.end(), "RotationStarted") == 2);
+  CHECK(events.back() == "RotationSucceeded");
 }
 
 TEST_CASE("emulator/rotation: CancelRotateSecret stops a rotation in progress and leaves AWSPENDING (5.7)") {

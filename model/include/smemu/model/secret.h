@@ -279,6 +279,7 @@ class Secret {
   const std::optional<RotationRun>& run() const { return run_; }
   // Spec 5.2 checks 4 to 7 in order, then 5.3 step 1 (or D2, or D12's re-attempt): stores the
   // configuration and queues the run at `now`. `invocable` answers check 6 for a function ARN.
+  // A new token replaces a run whose version holds AWSCURRENT as well as AWSPENDING (check 7).
   // Errors: InvalidParameterException (rules), InvalidRequestException (no function ARN; a
   // previous rotation not complete), AccessDeniedException (check 6), LimitExceededException
   // (D8, for the placeholder); nothing changes on any of them. `arn` feeds messages only.
