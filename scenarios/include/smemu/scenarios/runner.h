@@ -3,8 +3,9 @@
 //
 // Determinism: everything the run does follows from the scenario and its seed. The runner keeps
 // a trace — one line per step with what it did, its response or error, and every event it
-// appended, rendered as JSON — and digest() hashes it (FNV-1a, 64 bits): the same scenario gives
-// the same digest in any process (support/ tests compare two processes).
+// appended, rendered as JSON — and digest() hashes it (FNV-1a, 64 bits; events member by member,
+// not their JSON): the same scenario gives the same digest in any process (support/ tests compare
+// two processes).
 //
 // Faults and interleavings: every function of the setup is registered through a wrapper that
 // hands it a Client with a CallHook (client.h). At each of the function's calls the hook fires
