@@ -7,7 +7,8 @@
 // --quick  a smoke run: small counts, short runs (the bench_smoke test)
 //
 // Every benchmark runs in a child process of its own, so that none inherits another's heap (which
-// would distort bytes_per_secret) or caches; all are pinned to CPU 0, the "one core" of the figures.
+// would distort bytes_per_secret) or caches; all are pinned to CPU 0, the "one core" of the figures,
+// except the HTTP figures (http.cpp), whose generator and `smemu serve` child share every core.
 // Exit status: 0 when every call succeeded and every end-state check held, 1 otherwise, 2 on a
 // usage error.
 #include <sched.h>

@@ -23,6 +23,13 @@ int serve_command(Args args);
 int demo_command(Args args);
 int explore_command(Args args);
 int replay_command(Args args);
+// The admin API's subcommands (docs/serve.md), one file each; admin_client.h has what they share.
+int clock_command(Args args);
+int events_command(Args args);
+int wait_command(Args args);
+int functions_command(Args args);
+int reset_command(Args args);
+int health_command(Args args);
 
 // Flag name (without "--") to value; holds the defaults before parse_flags.
 using Flags = std::map<std::string, std::string, std::less<>>;

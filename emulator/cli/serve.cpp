@@ -20,17 +20,22 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "functions_file.h"
+#include "smemu/emulator/admin_api.h"
 #include "smemu/emulator/clock.h"
 #include "smemu/emulator/event_log.h"
 #include "smemu/emulator/http_server.h"
+#include "smemu/emulator/process_function.h"
 #include "smemu/emulator/service.h"
+#include "smemu/emulator/state_journal.h"
 
 namespace smemu::cli {
 namespace {
 
 constexpr std::string_view kUsage =
     "usage: smemu serve [--host HOST] [--port PORT] [--region REGION] [--account ID] [--seed N]\n"
-    "                   [--function ARN=SPEC]... [--events FILE]\n\n"
+    "                   [--function ARN=SPEC]... [--functions FILE] [--events FILE]\n"
+    "                   [--python PATH] [--state FILE]\n\n"
     "Serves the Secrets Manager API (AWS JSON 1.1 over HTTP/1.1) until SIGINT or SIGTERM.\n"
     "The first line on standard output is 'smemu listening on http://HOST:PORT'.\n\n"
     "flags:\n"
@@ -43,10 +48,23 @@ constexpr std::string_view kUsage =
     "  --function ARN=SPEC\n"
     "                   registers a rotation function under the Lambda ARN that RotateSecret's\n"
     "                   RotationLambdaARN names; SPEC is builtin:NAME[?option=value&...]\n"
-    "                   (builtin:template, builtin:single-user, ...). Repeatable. RotateSecret\n"
-    "                   answers at once; the rotation runs in the background\n"
+    "                   (builtin:template, builtin:single-user, ...), exec:COMMAND (run by\n"
+    "                   /bin/sh -c per step, the event JSON on standard input) or\n"
+    "                   python:PATH[:HANDLER] (a Lambda-style handler, default lambda_handler);\n"
+    "                   ?timeout=SECONDS on any (default 30). exec: and python: functions get\n"
+    "                   SECRETS_MANAGER_ENDPOINT and AWS_ENDPOINT_URL (this server), dummy\n"
+    "                   credentials and no AWS_* variable of smemu's; their output goes to\n"
+    "                   standard error. Repeatable. RotateSecret answers at once; the rotation\n"
+    "                   runs in the background\n"
+    "  --functions FILE registers each {\"arn\": ARN, \"spec\": SPEC} of the JSON list in FILE,\n"
+    "                   before any --function (so that a --function for the same ARN wins)\n"
     "  --events FILE    writes every event (writes, failures, rotation steps) to FILE as JSON\n"
-    "                   lines, one per event (created with mode 0600; truncated if it exists)\n";
+    "                   lines, one per event (created with mode 0600; truncated if it exists)\n"
+    "  --python PATH    the interpreter of python: functions (default: $SMEMU_PYTHON, else\n"
+    "                   /usr/bin/python3 when it exists, else python3 on PATH)\n"
+    "  --state FILE     keeps the state in FILE (mode 0600; FILE.lock beside it): loads it at\n"
+    "                   start and makes every change durable before answering. Functions are\n"
+    "                   not kept: give the ones saved rotations use on the command line again\n";
 
 bool is_region(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
@@ -56,6 +74,16 @@ bool is_region(std::string_view text) {
 
 bool is_account(std::string_view text) {
   return text.size() == 12 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The URL exec: and python: functions call back: the server's own address, or loopback when it
+// listens on every address.
+std::string callback_url(const std::string& host, std::uint16_t port) {
+  std::string address = host;
+  if (address == "0.0.0.0") address = "127.0.0.1";
+  if (address == "::" || address == "[::]") address = "::1";
+  const bool ipv6 = address.find(':') != std::string::npos && !address.starts_with('[');
+  return "http://" + (ipv6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
 }
 
 int usage_error(std::string_view problem) {
@@ -76,6 +104,21 @@ std::optional<std::string> register_functions(Service& service, const std::vecto
     if (auto registered = service.register_function(arn, std::string_view(function).substr(equals + 1));
         !registered) {
       return "--function " + arn + ": " + registered.error().message;
+    }
+  }
+  return std::nullopt;
+}
+
+// Registers the functions `--functions FILE` lists; returns what is wrong with the file or its
+// first bad entry, if anything.
+std::optional<std::string> register_functions_file(Service& service, const std::string& path) {
+  if (path.empty()) return std::nullopt;
+  std::vector<FunctionEntry> entries;
+  if (auto problem = read_functions_file(path, entries)) return "--functions " + *problem;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (auto registered = service.register_function(entries[i].arn, entries[i].spec); !registered) {
+      return "--functions " + path + ": entry " + std::to_string(i) + " (" + entries[i].arn +
+             "): " + registered.error().message;
     }
   }
   return std::nullopt;
@@ -169,8 +212,9 @@ class RotationWorker {
   }
 
  private:
-  // The longest sleep: the admin API can move the clock forward (SystemClock::advance) without
-  // queueing anything, so work it brought due is noticed within this long.
+  // The longest sleep. Admin clock moves run what they bring due themselves (Service::advance_to);
+  // this bounds how late the worker notices real time passing a due time it computed before a
+  // clock move shortened the wait.
   static constexpr std::chrono::milliseconds kLongestSleep{1000};
 
   void run() {
@@ -203,7 +247,8 @@ int serve_command(Args args) {
     return kExitOk;
   }
   Flags flags{{"host", "127.0.0.1"}, {"port", "4566"}, {"region", "us-east-1"},
-              {"account", "123456789012"}, {"seed", "0"}, {"events", ""}};
+              {"account", "123456789012"}, {"seed", "0"}, {"events", ""}, {"functions", ""}, {"python", ""},
+              {"state", ""}};
   RepeatedFlags repeated{{"function", {}}};
   if (const auto problem = parse_flags(args, flags, repeated)) return usage_error(*problem);
   const auto port = parse_unsigned(flags["port"], 65535);
@@ -222,7 +267,6 @@ int serve_command(Args args) {
   service_options.seed = *seed;
   service_options.clock = &clock;
   Service service(std::move(service_options));
-  if (const auto problem = register_functions(service, repeated["function"])) return usage_error(*problem);
   // Declared after the service and before the server, so that on the way out the server stops
   // first, then the worker, then the events file, while the service still exists.
   std::unique_ptr<EventsFile> events;
@@ -230,14 +274,20 @@ int serve_command(Args args) {
     events = EventsFile::open_and_subscribe(service.events(), flags["events"]);
     if (!events) return kExitFailure;
   }
+  // Opened below, once the functions saved rotations call are registered; declared here so that
+  // it is closed after the server and the worker, which commit changes through it, have stopped.
+  std::unique_ptr<StateJournal> state;
   RotationWorker worker(service);
+  // /_smemu/ (docs/serve.md); it outlives the server, which shuts its waits down on the way out.
+  AdminApi admin(service, flags["region"]);
   std::unique_ptr<HttpServer> server;
   try {
     server = std::make_unique<HttpServer>(service, HttpServerOptions{.host = host,
                                                                      .port = static_cast<std::uint16_t>(*port),
                                                                      .default_region = flags["region"],
                                                                      .stop_on_signals = true,
-                                                                     .log = &std::cerr});
+                                                                     .log = &std::cerr,
+                                                                     .admin = &admin});
   } catch (const std::system_error& error) {
     std::cerr << "smemu serve: " << error.what() << "\n";
     return kExitFailure;
@@ -245,6 +295,35 @@ int serve_command(Args args) {
   if (!server->loopback()) {
     std::cerr << "smemu serve: warning: " << host << " is not a loopback address; requests are not "
               << "authenticated, so anyone who can reach it can read and change every secret\n";
+  }
+  // Anyone who can reach a non-loopback address could otherwise run commands as this user.
+  admin.allow_process_functions(server->loopback());
+  // Functions are registered once the port is bound: exec: and python: ones are told the endpoint.
+  service.set_process_host(ProcessHost{.endpoint_url = callback_url(host, server->port()),
+                                       .region = flags["region"],
+                                       .python = flags["python"],
+                                       .log = &std::cerr});
+  if (const auto problem = register_functions_file(service, flags["functions"])) return usage_error(*problem);
+  if (const auto problem = register_functions(service, repeated["function"])) return usage_error(*problem);
+  if (!flags["state"].empty()) {
+    // Before the server starts: nothing is answered from a state that is not loaded yet.
+    auto opened = StateJournal::open(flags["state"], service);
+    if (!opened) {
+      std::cerr << "smemu serve: --state: " << opened.error().message << "\n";
+      return kExitFailure;
+    }
+    state = std::move(opened.value());
+    const auto& loaded = state->load_report();
+    if (loaded.torn_tail_at) {
+      std::cerr << "smemu serve: warning: --state " << flags["state"] << ": the last record, at byte "
+                << *loaded.torn_tail_at << ", is incomplete (a write cut short); loaded the " << loaded.records
+                << " whole records before it and left out its " << loaded.torn_bytes << " bytes\n";
+    }
+    std::cerr << "smemu serve: --state " << flags["state"] << ": "
+              << (loaded.created ? std::string("new state file")
+                                 : "loaded " + std::to_string(loaded.secrets) + " secrets; " +
+                                       std::to_string(loaded.resumed_runs) + " interrupted rotation steps resumed")
+              << "\n";
   }
   // An IPv6 literal needs brackets in a URL.
   const bool ipv6 = host.find(':') != std::string::npos;

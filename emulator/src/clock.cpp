@@ -26,4 +26,15 @@ void SystemClock::advance(Duration by) {
   if (by.count() > 0) offset_ms_.fetch_add(by.count(), std::memory_order_acq_rel);
 }
 
+bool SystemClock::set(Timestamp to) {
+  // The offset only grows, so a concurrent advance() can only make `to` pass sooner.
+  auto offset = offset_ms_.load(std::memory_order_acquire);
+  for (;;) {
+    const auto real = std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+    const auto wanted = (to - real).count();
+    if (wanted < offset) return false;
+    if (offset_ms_.compare_exchange_weak(offset, wanted, std::memory_order_acq_rel)) return true;
+  }
+}
+
 }  // namespace smemu

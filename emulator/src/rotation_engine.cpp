@@ -3,11 +3,13 @@
 // advance(), or inline inside RotateSecret. No lock is held while a function runs: it calls back
 // into the service through its Client.
 #include <cassert>
+#include <exception>
 
 #include <fmt/format.h>
 
 #include "service_internal.h"
 #include "smemu/emulator/builtin_functions.h"
+#include "smemu/emulator/process_function.h"
 #include "smemu/model/labels.h"
 #include "smemu/model/schedule.h"
 
@@ -37,12 +39,36 @@ void Service::register_function(std::string arn, RotationFunction function, Func
 }
 
 Status Service::register_function(std::string arn, std::string_view spec) {
-  // builtin: is the only scheme this library runs in-process; exec: and python: arrive with the
-  // endpoint's out-of-process functions.
-  auto made = make_builtin_function(spec, database_);
+  auto parsed = parse_function_spec(spec);
+  if (!parsed) return std::move(parsed).error();
+  if (parsed->scheme == FunctionScheme::kBuiltin) {
+    auto made = make_builtin_function(spec, database_);
+    if (!made) return std::move(made).error();
+    register_function(std::move(arn), std::move(made->function), made->options);
+    return ok_status();
+  }
+  // exec: and python: run as processes that call the service back over HTTP: without an endpoint
+  // (the library alone, scenarios) they could not make a single call.
+  std::optional<ProcessHost> host;
+  {
+    std::lock_guard lock(functions_mutex_);
+    host = process_host_;
+  }
+  if (!host) {
+    return make_error(ErrorCode::InvalidParameter,
+                      fmt::format("Rotation function spec '{}': {}: functions run as processes that call a running "
+                                  "Secrets Manager endpoint; only smemu serve runs them (use builtin: here).",
+                                  spec, scheme_name(parsed->scheme)));
+  }
+  auto made = make_process_function(arn, *parsed, *host);
   if (!made) return std::move(made).error();
   register_function(std::move(arn), std::move(made->function), made->options);
   return ok_status();
+}
+
+void Service::set_process_host(ProcessHost host) {
+  std::lock_guard lock(functions_mutex_);
+  process_host_ = std::move(host);
 }
 
 bool Service::has_function(std::string_view arn) const {
@@ -193,6 +219,7 @@ std::optional<StepReport> Service::step() {
       using Phase = model::RotationRun::Phase;
       if (!run || (run->phase != Phase::kReady && run->phase != Phase::kRetry) || run->due != entry.due) continue;
       call = secret->begin_step();
+      ++steps_running_;
       region = std::move(entry.region);
       name = std::move(entry.name);
       report.secret_arn = store_.arn(*secret);
@@ -223,7 +250,14 @@ std::optional<StepReport> Service::step() {
     // The RotationToken is opaque (spec 5.3): a fresh UUID per invocation from the token stream.
     const RotationEvent event{std::string(model::step_name(call.step)), report.secret_arn, call.token,
                               new_request_token()};
-    result = function->function(event, client);
+    try {
+      result = function->function(event, client);
+    } catch (const std::exception& error) {
+      result = StepResult::error(std::string("Unhandled exception: ") + error.what());
+    } catch (...) {
+      // Otherwise the run would stay "running" for good and settle() would wait for it forever.
+      result = StepResult::error("Unhandled exception of a type not derived from std::exception");
+    }
     if (result.time_used > timeout) result.outcome = model::Outcome::kTimeout;
   }
   if (result.outcome == model::Outcome::kTimeout) {
@@ -235,6 +269,9 @@ std::optional<StepReport> Service::step() {
 
   {
     std::unique_lock lock(mutex_);
+    // Under the same lock as the step's outcome (and its next step queued): settle() never sees
+    // the step over before its effects.
+    if (--steps_running_ == 0) steps_done_.notify_all();
     auto* secret = store_.find_by_name(region, name);
     const auto& run = secret ? secret->run() : std::optional<model::RotationRun>{};
     if (!run || run->token != call.token || run->phase != model::RotationRun::Phase::kRunning) {
@@ -272,19 +309,32 @@ std::size_t Service::run_until_idle() {
   return steps;
 }
 
-void Service::advance(Duration by) {
-  auto* clock = virtual_clock();
-  assert(clock != nullptr && "advance() drives the service's own virtual clock");
-  const auto target = clock->now() + by;
-  run_until_idle();
+void Service::settle() {
+  for (;;) {
+    run_until_idle();
+    std::shared_lock lock(mutex_);
+    // A step another thread is running queues its next step (or ends the run) when it ends.
+    steps_done_.wait(lock, [this] { return steps_running_ == 0; });
+    if (queue_->empty() || queue_->earliest_due() > now()) return;
+  }
+}
+
+bool Service::advance_to(Timestamp target) {
+  auto* clock = dynamic_cast<MovableClock*>(clock_);
+  assert(clock != nullptr && "advance_to() needs a MovableClock");
+  if (target < now()) return false;
+  settle();
   for (;;) {
     const auto due = next_due();
     if (!due || *due > target) break;
-    clock->set(*due);
-    run_until_idle();
+    clock->set(*due);  // stays put when real time (SystemClock) has passed `due` already
+    settle();
   }
   clock->set(target);
-  run_until_idle();
+  settle();
+  return true;
 }
+
+void Service::advance(Duration by) { advance_to(now() + by); }
 
 }  // namespace smemu

@@ -31,6 +31,16 @@ std::string Service::new_suffix() {
   return suffix;
 }
 
+void Service::reset() {
+  {
+    std::unique_lock lock(mutex_);
+    store_ = model::Store(options_.partition, options_.account);
+    // Steps running now find their secret gone when they end, and are discarded.
+    queue_ = std::make_unique<WorkQueue>();
+  }
+  database_.restore({});
+}
+
 void Service::inspect(std::string_view region, std::string_view secret_id,
                       const std::function<void(const model::Secret*)>& visit) const {
   const auto at = now();

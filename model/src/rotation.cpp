@@ -214,6 +214,20 @@ void Secret::reattempt(Timestamp now) {
   run_->due = now;
 }
 
+bool Secret::resume_interrupted(Timestamp now) {
+  assert(run_ && run_->phase == RotationRun::Phase::kRunning);
+  if (run_->step == Step::kFinishSecret && !has_label(run_->token, labels::kPending)) {
+    // Invariant 7 let the run name a version without AWSPENDING only while finishSecret ran, and
+    // only when that version holds AWSCURRENT: the function moved it there, its work is done.
+    meta.rotation.last_rotated = now;
+    run_.reset();
+    return true;
+  }
+  run_->phase = RotationRun::Phase::kReady;
+  run_->due = now;
+  return false;
+}
+
 std::optional<std::string> Secret::reconcile_run() {
   if (!run_) return std::nullopt;
   const auto stages = labels_of(run_->token);

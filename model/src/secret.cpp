@@ -436,6 +436,53 @@ void Secret::drop_version(std::string_view id) {
   erase_versions({*index});
 }
 
+Result<Secret> Secret::restore(SecretMetadata meta, std::vector<SecretVersion> versions,
+                               const std::vector<LabelMove>& attached_labels, std::optional<RotationRun> run) {
+  auto refuse = [](std::string why) { return make_error(ErrorCode::InvalidParameter, std::move(why)); };
+  if (versions.size() > kMaxVersions) {
+    return refuse(fmt::format("secret {} holds {} versions; at most {} fit", meta.name, versions.size(), kMaxVersions));
+  }
+  Secret secret(std::move(meta));
+  secret.versions_.reserve(versions.size());
+  for (auto& version : versions) {
+    if (secret.index_of(version.id)) {
+      return refuse(fmt::format("secret {} lists version {} twice", secret.meta.name, version.id));
+    }
+    // Built afresh so that the id's hash matches the id.
+    SecretVersion copy(std::move(version.id), std::move(version.value), version.created);
+    copy.last_accessed = version.last_accessed;
+    secret.versions_.push_back(std::move(copy));
+  }
+  std::vector<LabelMove> ignored;
+  for (const auto& [label, version_id] : attached_labels) {
+    if (secret.attached(label)) {
+      return refuse(fmt::format("secret {} lists staging label {} twice", secret.meta.name, label));
+    }
+    const auto index = secret.index_of(version_id);
+    if (!index) {
+      return refuse(fmt::format("secret {} attaches staging label {} to version {}, which it does not hold",
+                                secret.meta.name, label, version_id));
+    }
+    secret.attach(label, *index, ignored);
+  }
+  if (secret.attached_count() > kMaxLabels) {
+    return refuse(fmt::format("secret {} has {} staging labels; at most {} fit", secret.meta.name,
+                              secret.attached_count(), kMaxLabels));
+  }
+  if (run) {
+    const bool pending = secret.has_label(run->token, labels::kPending);
+    const bool finishing = run->phase == RotationRun::Phase::kRunning && run->step == Step::kFinishSecret &&
+                           secret.has_label(run->token, labels::kCurrent);
+    if (!pending && !finishing) {
+      return refuse(fmt::format("the rotation of secret {} names version {}, which holds neither AWSPENDING nor "
+                                "(during finishSecret) AWSCURRENT",
+                                secret.meta.name, run->token));
+    }
+    secret.run_ = std::move(*run);
+  }
+  return secret;
+}
+
 bool Secret::touch(std::string_view id, Timestamp now) {
   const auto day = day_floor(now);
   bool changed = false;

@@ -231,6 +231,7 @@ Secret* Store::find_by_name(std::string_view region, std::string_view name) {
 }
 
 Secret& Store::watch(std::uint32_t index) {
+  if (tracking_) changed_.emplace(pool_[index].meta.region, pool_[index].meta.name);
   if (index >= watching_.size()) watching_.resize(index + 1, false);
   if (!watching_[index]) {
     watching_[index] = true;
@@ -251,6 +252,7 @@ void Store::erase(std::string_view region, std::string_view name) {
   const auto region_it = regions_.find(region);
   if (region_it == regions_.end()) return;
   if (const auto index = region_it->second.erase(name, pool_)) {
+    if (tracking_) changed_.emplace(region, name);
     pool_.remove(*index);
     // A later secret at this index is watched afresh; watched_ may still hold the index once.
     if (*index < watching_.size()) watching_[*index] = false;
@@ -287,6 +289,30 @@ void Store::for_each(std::string_view region, Timestamp now, const std::function
     const auto& secret = pool_[index];
     if (!deletion_expired(secret.meta, now)) visit(secret);
   });
+}
+
+void Store::for_each_stored(const std::function<void(const Secret&)>& visit) const {
+  for (const auto& [region, secrets] : regions_) {
+    secrets.for_each([&](std::uint32_t index) { visit(pool_[index]); });
+  }
+}
+
+void Store::track_changes(bool on) {
+  tracking_ = on;
+  changed_.clear();
+}
+
+std::vector<Store::Change> Store::take_changes() {
+  std::vector<Change> out;
+  out.reserve(changed_.size());
+  for (auto& [region, name] : changed_) {
+    const auto* secrets = table(region);
+    const auto index = secrets ? secrets->find(name, pool_) : std::nullopt;
+    const Secret* secret = index ? &pool_[*index] : nullptr;
+    out.push_back(Change{region, name, secret});
+  }
+  changed_.clear();
+  return out;
 }
 
 std::size_t Store::size() const {

@@ -71,10 +71,12 @@ def client_environment(data_path, home):
 
 
 class SmemuServer:
-    """`smemu serve --host 127.0.0.1 --port 0` as a child; `stop()` sends SIGTERM and requires exit 0."""
+    """`smemu serve --host 127.0.0.1 --port 0 [extra_args]` as a child; `stop()` sends SIGTERM and
+    requires exit 0."""
 
-    def __init__(self, binary):
+    def __init__(self, binary, extra_args=()):
         self.binary = binary
+        self.extra_args = list(extra_args)
         self.process = None
         self.port = None
         self.log = tempfile.NamedTemporaryFile(prefix="smemu-serve-", suffix=".log", delete=False)
@@ -86,7 +88,7 @@ class SmemuServer:
     def start(self):
         try:
             self.process = subprocess.Popen(
-                [self.binary, "serve", "--host", HOST, "--port", "0"],
+                [self.binary, "serve", "--host", HOST, "--port", "0"] + self.extra_args,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.log)
             line = self._first_line()
             match = _ANNOUNCEMENT.fullmatch(line)

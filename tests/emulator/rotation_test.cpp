@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -252,6 +253,26 @@ TEST_CASE("emulator/rotation: a failed attempt leaves AWSCURRENT alone and is re
     f.service.run_until_idle();
     CHECK(f.stages()[token(2)] == std::vector<std::string>{"AWSCURRENT", "AWSPENDING"});
   }
+}
+
+TEST_CASE("emulator/rotation: an exception escaping a function fails its step, and the rotation is re-attempted (D1)") {
+  Fixture f;
+  f.install();
+  f.create();
+  bool throws = true;
+  f.service.register_function(kLambda, [&](const smemu::RotationEvent& e, smemu::Client& c) {
+    if (throws && e.step == "setSecret") throw std::runtime_error("database driver crashed");
+    return f.function(e, c);
+  });
+  REQUIRE(f.rotate(1).ok());
+  f.service.run_until_idle();
+  CHECK(f.stages() == Stages{{token(0), {"AWSCURRENT"}}, {token(1), {"AWSPENDING"}}});
+  const auto failed = f.service.events().read(0).back();
+  CHECK(failed.name == "RotationFailed");
+  CHECK(failed.message == "Unhandled exception: database driver crashed");
+  throws = false;
+  f.service.advance(std::chrono::hours(1));  // the D1 re-attempt
+  CHECK(f.stages() == Stages{{token(0), {"AWSPREVIOUS"}}, {token(1), {"AWSCURRENT", "AWSPENDING"}}});
 }
 
 TEST_CASE("emulator/rotation: the retry policy is configurable, 0 re-attempts allowed (D1)") {

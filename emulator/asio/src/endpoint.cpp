@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "smemu/emulator/admin_api.h"
 #include "smemu/emulator/client.h"
 #include "smemu/emulator/service.h"
 
@@ -66,15 +67,30 @@ std::string_view region_from_authorization(std::string_view authorization) {
   return region;
 }
 
-Endpoint::Endpoint(Service& service, std::string default_region, std::ostream* log)
-    : service_(service), default_region_(std::move(default_region)), log_(log) {}
+Endpoint::Endpoint(Service& service, std::string default_region, std::ostream* log, AdminApi* admin)
+    : service_(service), default_region_(std::move(default_region)), log_(log), admin_(admin) {}
+
+bool Endpoint::blocks(const Request& request) const {
+  return admin_ != nullptr && AdminApi::may_block(view(request.method_string()), view(request.target()));
+}
+
+void Endpoint::answer_admin(const Request& request, Response& response, Outcome& outcome) {
+  AdminAnswer answer = admin_->handle(AdminRequest{view(request.method_string()), view(request.target()),
+                                                   view(request[http::field::content_type]), request.body()});
+  outcome.operation = answer.route;
+  outcome.plain_json = true;
+  response.result(answer.status);
+  if (!answer.allow.empty()) response.set(http::field::allow, beast_view(answer.allow));
+  response.body() = std::move(answer.body);
+}
 
 Response Endpoint::handle(const Request& request) {
   Outcome outcome;
   Response response{http::status::ok, request.version()};
   try {
-    auto result = route(request, outcome);
-    if (result) {
+    if (admin_ != nullptr && view(request.target()).starts_with(AdminApi::kPrefix)) {
+      answer_admin(request, response, outcome);
+    } else if (auto result = route(request, outcome)) {
       response.body() = result->dump();
     } else {
       set_error(response, result.error());

@@ -24,6 +24,7 @@
 
 namespace smemu {
 
+class AdminApi;
 class Service;
 
 namespace http_endpoint {
@@ -38,10 +39,14 @@ std::string_view region_from_authorization(std::string_view authorization);
 
 class Endpoint {
  public:
-  Endpoint(Service& service, std::string default_region, std::ostream* log);
+  // `admin`, when not nullptr, answers every path under /_smemu/ (admin_api.h).
+  Endpoint(Service& service, std::string default_region, std::ostream* log, AdminApi* admin = nullptr);
 
   // The answer to a complete request.
   Response handle(const Request& request);
+  // Whether handle() may block on `request` for long (AdminApi::may_block): a server runs those
+  // off the threads that answer the API.
+  bool blocks(const Request& request) const;
   // The answer to a request that could not be read whole (too large, or not HTTP); it closes
   // the connection.
   Response reject(const Error& error);
@@ -58,12 +63,14 @@ class Endpoint {
 
   // The response body of a request, or the error it is answered with.
   Result<nlohmann::json> route(const Request& request, Outcome& outcome);
+  void answer_admin(const Request& request, Response& response, Outcome& outcome);
   // Sets the headers every answer carries and logs the request.
   void finish(Response& response, const Outcome& outcome);
 
   Service& service_;
   std::string default_region_;
   std::ostream* log_;
+  AdminApi* admin_;
   std::mutex log_mutex_;
   std::atomic<std::uint64_t> requests_{0};
 };

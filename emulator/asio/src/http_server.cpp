@@ -1,5 +1,9 @@
-// Each connection is one coroutine on its own strand, so its reads, writes and timer never run
-// at once; connections run in parallel on the pool's threads.
+// Each serving thread runs an io_context of its own, and each connection is one coroutine on one
+// of them (accepted round robin), so its reads, writes and timer never run at once without a
+// strand, and a request never hops between threads (the hand-offs of a shared io_context cost
+// about a fifth of the server's CPU per request: docs/performance.md). Connections run in
+// parallel on the different threads; a handler that blocks holds up the connections of its own
+// thread only.
 #include "smemu/emulator/http_server.h"
 
 // Boost 1.74's Asio uses std::exchange without including <utility>.
@@ -7,12 +11,13 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -26,6 +31,7 @@
 #include <array>
 #include <chrono>
 #include <csignal>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <system_error>
@@ -33,6 +39,7 @@
 #include <vector>
 
 #include "endpoint.h"
+#include "smemu/emulator/admin_api.h"
 
 namespace smemu {
 namespace {
@@ -49,10 +56,14 @@ constexpr std::chrono::seconds kTransferTimeout{30};
 // How long a connection answered with an error that ends it keeps draining what the client
 // still sends, so that closing does not reset the connection before the answer is read.
 constexpr std::chrono::seconds kLingerTimeout{5};
+// What a connection reads into at once.
+constexpr std::size_t kReadBuffer = 16 * 1024;
 // How long accepting pauses after it failed.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
 constexpr auto kAwaitable = asio::use_awaitable;
+// Threads for admin requests that block (admin_api.h): that many can wait at once; more queue.
+constexpr std::size_t kAdminThreads = 4;
 
 unsigned thread_count(unsigned requested) {
   if (requested != 0) return requested;
@@ -92,14 +103,16 @@ std::optional<Error> unreadable(const beast::error_code& ec) {
 struct HttpServer::Impl {
   Impl(Service& service, HttpServerOptions options)
       : options_(std::move(options)),
-        endpoint_(service, options_.default_region, options_.log),
-        acceptor_(context_, resolve(context_, options_.host, options_.port)),
+        endpoint_(service, options_.default_region, options_.log, options_.admin),
+        contexts_(thread_count(options_.threads)),
+        acceptor_(contexts_.front(), resolve(contexts_.front(), options_.host, options_.port)),
         // Kept, so that port() and loopback() never touch the acceptor the pool is using.
         local_(acceptor_.local_endpoint()) {
+    if (options_.admin != nullptr) admin_pool_.emplace(kAdminThreads);
     if (options_.stop_on_signals) {
-      signals_.emplace(context_, SIGINT, SIGTERM);
+      signals_.emplace(contexts_.front(), SIGINT, SIGTERM);
       signals_->async_wait([this](const beast::error_code& ec, int) {
-        if (!ec) context_.stop();
+        if (!ec) stop();
       });
     }
   }
@@ -107,12 +120,12 @@ struct HttpServer::Impl {
   asio::awaitable<void> accept() {
     for (;;) {
       beast::error_code ec;
-      tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(context_),
-                                                           asio::redirect_error(kAwaitable, ec));
+      asio::io_context& context = contexts_[next_context_++ % contexts_.size()];
+      tcp::socket socket = co_await acceptor_.async_accept(context, asio::redirect_error(kAwaitable, ec));
       if (ec == asio::error::operation_aborted) co_return;
       if (ec) {
         // Out of descriptors, say: pause rather than spin, then keep serving.
-        asio::steady_timer pause(context_, kAcceptRetryDelay);
+        asio::steady_timer pause(contexts_.front(), kAcceptRetryDelay);
         co_await pause.async_wait(asio::redirect_error(kAwaitable, ec));
         continue;
       }
@@ -123,6 +136,9 @@ struct HttpServer::Impl {
 
   asio::awaitable<void> serve(beast::tcp_stream stream) {
     beast::flat_buffer buffer;
+    // Room for a whole request in one read. Grown only as reads need, the buffer stays near
+    // Beast's 512-byte minimum read, and an SDK's request (about 600 bytes) takes two.
+    buffer.prepare(kReadBuffer);
     beast::error_code ec;
     for (;;) {
       http::request_parser<http::string_body> parser;
@@ -142,13 +158,25 @@ struct HttpServer::Impl {
         co_return;
       }
 
-      http_endpoint::Response response = endpoint_.handle(parser.get());
+      // An admin request that waits (for rotations, whose functions may call this server) runs
+      // on admin_pool_, so that the threads answering the API stay free.
+      // (Not a conditional expression: GCC 12 miscompiles co_await inside one.)
+      http_endpoint::Response response;
+      if (endpoint_.blocks(parser.get())) {
+        response = co_await asio::co_spawn(*admin_pool_, handle_blocking(parser.get()), kAwaitable);
+      } else {
+        response = endpoint_.handle(parser.get());
+      }
       stream.expires_after(kTransferTimeout);
       co_await http::async_write(stream, response, asio::redirect_error(kAwaitable, ec));
       if (ec) co_return;
       if (!response.keep_alive()) break;
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  asio::awaitable<http_endpoint::Response> handle_blocking(const http_endpoint::Request& request) {
+    co_return endpoint_.handle(request);
   }
 
   // Answers `error` and closes the connection; the rest of the request is read and dropped.
@@ -166,10 +194,18 @@ struct HttpServer::Impl {
     }
   }
 
+  void stop() {
+    for (auto& context : contexts_) context.stop();
+  }
+
   HttpServerOptions options_;
   http_endpoint::Endpoint endpoint_;
-  // Destroyed after everything below, which uses it.
-  asio::io_context context_;
+  // One per serving thread; the first also accepts. Destroyed after everything below, which uses
+  // them.
+  std::deque<asio::io_context> contexts_;
+  std::size_t next_context_ = 0;  // the context of the next accepted connection (accept() only)
+  // Destroyed (joined) before contexts_, to which its finished requests post their answers.
+  std::optional<asio::thread_pool> admin_pool_;
   tcp::acceptor acceptor_;
   tcp::endpoint local_;
   std::optional<asio::signal_set> signals_;
@@ -189,6 +225,8 @@ HttpServer::HttpServer(Service& service, HttpServerOptions options) {
 HttpServer::~HttpServer() {
   stop();
   wait();
+  // Admin requests still waiting end now, so that joining admin_pool_ waits for no timeout.
+  if (impl_->options_.admin != nullptr) impl_->options_.admin->shutdown();
 }
 
 std::uint16_t HttpServer::port() const { return impl_->local_.port(); }
@@ -196,13 +234,18 @@ std::uint16_t HttpServer::port() const { return impl_->local_.port(); }
 bool HttpServer::loopback() const { return impl_->local_.address().is_loopback(); }
 
 void HttpServer::start() {
-  asio::co_spawn(impl_->context_, impl_->accept(), asio::detached);
+  asio::co_spawn(impl_->contexts_.front(), impl_->accept(), asio::detached);
   const std::lock_guard lock(impl_->threads_mutex_);
-  const unsigned count = thread_count(impl_->options_.threads);
-  for (unsigned i = 0; i < count; ++i) impl_->threads_.emplace_back([this] { impl_->context_.run(); });
+  for (auto& context : impl_->contexts_) {
+    impl_->threads_.emplace_back([&context] {
+      // A context with no connection yet must keep running until stop().
+      const auto keep_running = asio::make_work_guard(context);
+      context.run();
+    });
+  }
 }
 
-void HttpServer::stop() { impl_->context_.stop(); }
+void HttpServer::stop() { impl_->stop(); }
 
 void HttpServer::wait() {
   const std::lock_guard lock(impl_->threads_mutex_);

@@ -5,6 +5,11 @@
 //   SCHEME  = "builtin" | "exec" | "python"
 //   OPTIONS = [ KEY "=" VALUE *( "&" KEY "=" VALUE ) ]
 //
+// What runs them: builtin:NAME runs in-process, in the library and everywhere else
+// (builtin_functions.h); exec:COMMAND and python:PATH[:HANDLER] run as processes that call a
+// running endpoint back, so only `smemu serve` runs them (process_function.h,
+// Service::set_process_host).
+//
 // The options start after the LAST "?" of the spec, for every scheme. Built-in names and Python
 // paths hold no "?"; an exec COMMAND that contains one must therefore end with "?" (an empty
 // option list): `exec:ls a?b?` runs `ls a?b` with no options, `exec:ls a?b` is rejected (option

@@ -41,6 +41,8 @@ struct StepResult {
   static StepResult timeout(Duration used = {}) { return {model::Outcome::kTimeout, {}, used}; }
 };
 
+// An exception escaping the function fails its step, as an unhandled exception fails a Lambda
+// invocation: StepResult::error with "Unhandled exception: " and what() (D1 re-attempts follow).
 using RotationFunction = std::function<StepResult(const RotationEvent& event, Client& client)>;
 
 struct FunctionOptions {

@@ -12,6 +12,7 @@
 // Errors: every expected failure is a Result carrying the AWS error; a failed call changes nothing.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -24,9 +25,12 @@
 #include <string_view>
 
 #include "smemu/emulator/api.h"
+#include "smemu/emulator/change_sink.h"
 #include "smemu/emulator/client.h"
 #include "smemu/emulator/clock.h"
+#include "smemu/emulator/commit_mutex.h"
 #include "smemu/emulator/event_log.h"
+#include "smemu/emulator/process_function.h"
 #include "smemu/emulator/random.h"
 #include "smemu/emulator/rotation_function.h"
 #include "smemu/emulator/simulated_database.h"
@@ -92,9 +96,15 @@ class Service {
   // --- rotation functions and driving rotations (D16) -----------------------------------------
   // Registers `function` under a Lambda ARN; RotateSecret may then name it. Replaces any earlier one.
   void register_function(std::string arn, RotationFunction function, FunctionOptions options = {});
-  // Registers a function from a SPEC: builtin:NAME[?option=value&...] (builtin_functions.h).
-  // Errors: InvalidParameterException naming what is wrong with the spec.
+  // Registers a function from a SPEC (function_spec.h): builtin:NAME[?option=value&...]
+  // (builtin_functions.h), or exec:COMMAND / python:PATH[:HANDLER] (process_function.h), which
+  // run as processes calling back the endpoint and so need set_process_host() first.
+  // Errors: InvalidParameterException naming what is wrong with the spec, or that exec:/python:
+  // functions need a running endpoint (smemu serve).
   Status register_function(std::string arn, std::string_view spec);
+  // Where exec: and python: functions registered from now on run: the endpoint they call back.
+  // `smemu serve` sets it once its endpoint is bound.
+  void set_process_host(ProcessHost host);
   bool has_function(std::string_view arn) const;
 
   // Runs the earliest due function step (due at or before the clock's time), with no lock held
@@ -103,13 +113,40 @@ class Service {
   std::optional<StepReport> step();
   // Runs steps until nothing is due at the clock's time; returns how many ran.
   std::size_t run_until_idle();
-  // Moves the virtual clock forward by `by`, running everything that comes due on the way in due
-  // order, ties in the order they were queued. REQUIRES: the service's own virtual clock.
+  // Runs due steps until nothing is due at the clock's time and no step is running on any thread
+  // (steps other threads run, such as `smemu serve`'s worker, are waited for). Not from inside a
+  // rotation function, nor advance_to() and advance(): they would wait for that very step.
+  void settle();
+  // Moves the clock forward to `target`, running everything that comes due on the way in due
+  // order, ties in the order they were queued: the clock stops at each due time and settle()s, so
+  // several missed windows run once each. Returns false, moving nothing, when `target` has passed.
+  // REQUIRES: the clock is a MovableClock (the service's own virtual clock, or serve's SystemClock).
+  bool advance_to(Timestamp target);
+  // advance_to(now + by).
   void advance(Duration by);
   // When the earliest queued work is due; nullopt when nothing is queued.
   std::optional<Timestamp> next_due() const;
+  // Empties the state: every secret of every region, the queued work and the simulated databases.
+  // Registered functions, the clock, the event log and the seeded streams carry on. A step running
+  // meanwhile finds its secret gone and is discarded.
+  void reset();
   // Called (without locks held) whenever work is queued: `smemu serve` wakes its worker with it.
   void set_work_listener(std::function<void()> listener);
+
+  // --- durable state (issue 5; state_journal.h, service_durable.cpp) --------------------------
+  // From now on every exclusive section ends by handing `sink` what it changed (ChangeSet), with
+  // the write lock still held, before the call that made the change answers; the first commit,
+  // that of this call, has the whole state. nullptr detaches. The sink must outlive its attachment.
+  void set_change_sink(ChangeSink* sink);
+  // Puts saved secrets into the store, replacing any of the same region and name, and queues their
+  // work: a run's due step or re-attempt, the scheduled rotation at NextRotationDate. A run whose
+  // step was with the function when the state was saved resumes (model::Secret::resume_interrupted).
+  // Returns how many runs resumed that way.
+  std::size_t load_secrets(std::vector<model::Secret> secrets);
+  // Replaces the seeded streams with streams split from the seed by `name`, so that a restarted
+  // `serve` does not draw the ids, suffixes and passwords it drew before. REQUIRES: no call in
+  // progress (serve calls it before it listens).
+  void reseed(std::string_view name);
 
   // --- looking at the state (scenario runner, invariant checks, smemu lab and walk) ----------
   // Calls visit with the secret `secret_id` names in `region` (as the operations find it, spec
@@ -215,17 +252,25 @@ class Service {
   // Copies the primary's versions and shared metadata onto each of its replicas after a write.
   void sync_replicas(const model::Secret& primary);
 
+  // The commit hook of mutex_ (service_durable.cpp): hands the change sink what the exclusive
+  // section that is ending changed. REQUIRES: mutex_ held exclusively.
+  void commit_changes();
+
   ServiceOptions options_;
   std::unique_ptr<VirtualClock> owned_clock_;
   Clock* clock_;
   std::unique_ptr<Random> random_;
-  mutable std::shared_mutex mutex_;
+  mutable CommitMutex mutex_;  // a std::shared_mutex whose writers commit to change_sink_ on unlock
+  ChangeSink* change_sink_ = nullptr;  // under mutex_
   model::Store store_;
   std::unique_ptr<WorkQueue> queue_;   // under mutex_
   std::uint64_t next_queue_seq_ = 0;   // under mutex_
+  std::size_t steps_running_ = 0;      // under mutex_: steps handed to a function, not yet applied
+  std::condition_variable_any steps_done_;  // notified when steps_running_ drops to 0
 
   mutable std::mutex functions_mutex_;
   std::map<std::string, Registered, std::less<>> functions_;
+  std::optional<ProcessHost> process_host_;  // under functions_mutex_
   std::mutex listener_mutex_;
   std::function<void()> work_listener_;
 

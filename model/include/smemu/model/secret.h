@@ -296,6 +296,25 @@ class Secret {
   void reattempt(Timestamp now);
   // CancelRotateSecret: the run ends; AWSPENDING stays where it is (spec 5.7).
   void cancel_run() { run_.reset(); }
+  // Durable state (issue 5): the service stopped while run()'s step was with the function, so its
+  // outcome was never heard. The step is due again at `now`, in the same attempt: the calls the
+  // function made before the stop stand, and rotation functions are written to be invoked more
+  // than once (Lambda may invoke them again; every step of the published templates checks the
+  // state first). One case cannot wait for the step again without breaking invariant 7: a
+  // finishSecret that already moved AWSCURRENT to the token's version and took AWSPENDING off did
+  // what finishSecret does, so the run ends as succeeded at `now` (D15's check after finishSecret
+  // passes); returns true then, false when the step is due again. REQUIRES: run() in kRunning.
+  bool resume_interrupted(Timestamp now);
+
+  // --- saved state (durable state, issue 5) ----------------------------------------------------
+  // The secret as it was saved: `versions` in creation order (ids, values, dates as they were),
+  // each of `attached_labels` naming the version its label is on, and the rotation in flight.
+  // Checks what the members above keep true: VersionIds unique (invariant 4), each label listed
+  // once and on a version that exists (1), at most kMaxLabels labels (5) and kMaxVersions versions
+  // (6), a run naming a version that holds AWSPENDING, or AWSCURRENT while its finishSecret runs (7).
+  // Errors: InvalidParameterException naming the check that failed (never a value).
+  static Result<Secret> restore(SecretMetadata meta, std::vector<SecretVersion> versions,
+                                const std::vector<LabelMove>& attached_labels, std::optional<RotationRun> run);
 
  private:
   std::optional<VersionIndex> index_of(std::string_view id) const;

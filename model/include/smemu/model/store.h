@@ -10,8 +10,10 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "smemu/model/secret.h"
@@ -48,6 +50,24 @@ class Store {
   // Every secret of `region` that lookups see at `now`, in no particular order.
   void for_each(std::string_view region, Timestamp now, const std::function<void(const Secret&)>& visit) const;
   std::size_t size() const;
+  // Every secret held, in every region, including those past their DeletionDate not purged yet
+  // (a saved state keeps them as they are); in no particular order.
+  void for_each_stored(const std::function<void(const Secret&)>& visit) const;
+
+  // --- change tracking (durable state, issue 5) ------------------------------------------------
+  // While on, the store remembers the name of every secret it hands out for writing (find,
+  // find_by_name, insert) and of every secret it erases, until take_changes(). A secret handed
+  // out and left as it was is reported too: the caller compares if it cares. Off in a new Store.
+  void track_changes(bool on);
+  bool tracking_changes() const { return tracking_; }
+  struct Change {
+    std::string region;
+    std::string name;
+    const Secret* secret;  // as it is now; nullptr when it was erased. Valid until the next write.
+  };
+  // What was handed out or erased since the last call, each name once, sorted by region and name;
+  // forgets it.
+  std::vector<Change> take_changes();
 
  private:
   // Where the secrets live: chunks of 16, 32, 64, ... secrets constructed in place, so that a
@@ -126,6 +146,9 @@ class Store {
   // rather than a walk over every secret. watching_ flags the indexes in watched_.
   std::vector<std::uint32_t> watched_;
   std::vector<bool> watching_;
+  // Change tracking (see track_changes): the (region, name) of each secret handed out or erased.
+  bool tracking_ = false;
+  std::set<std::pair<std::string, std::string>, std::less<>> changed_;
 };
 
 // True when `now` is past the end of the secret's recovery window.

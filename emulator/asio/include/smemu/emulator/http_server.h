@@ -2,8 +2,10 @@
 // HTTP/1.1 with keep-alive (spec section 1): `POST /` with `X-Amz-Target:
 // secretsmanager.<Operation>` is answered by Client::call in the request's region, which is the
 // one in the SigV4 Authorization header's credential scope, else default_region (D18).
-// Signatures are accepted, not verified. `GET /_smemu/health` answers {"status":"ok"}; the rest
-// of /_smemu/ is reserved for the admin API.
+// Signatures are accepted, not verified. Paths under /_smemu/ go to the AdminApi in the options
+// (admin_api.h); without one, `GET /_smemu/health` answers {"status":"ok"} and the rest of
+// /_smemu/ is UnknownOperationException. Admin requests that block run on a small pool of their
+// own, never on the threads serving the API.
 //
 // Errors: a bad request is answered, never thrown, and changes nothing. The answer has the
 // status http_status(code), the body {"__type": "<AWS name>", "Message": "..."} and the header
@@ -18,7 +20,7 @@
 // start(); it throws std::system_error when the address cannot be used. start() serves on a
 // pool of threads and returns. stop() ends serving: requests in flight go unanswered, and open
 // connections are closed when the server is destroyed. wait() blocks until serving has ended.
-// The destructor stops and waits. The Service (and `log`) must outlive the server.
+// The destructor stops and waits. The Service (and `log`, and `admin`) must outlive the server.
 // Thread-safety: port(), loopback(), stop() and wait() may be called from any thread;
 // start() once, before wait().
 #pragma once
@@ -31,6 +33,7 @@
 
 namespace smemu {
 
+class AdminApi;
 class Service;
 
 // Bodies larger than this are rejected with RequestEntityTooLargeException.
@@ -49,6 +52,9 @@ struct HttpServerOptions {
   bool stop_on_signals = false;
   // Where the request log goes; nullptr logs nothing. Lines are written whole, under a lock.
   std::ostream* log = nullptr;
+  // Answers /_smemu/; nullptr: health only. It must outlive the server, which shuts it down
+  // (AdminApi::shutdown) when destroyed.
+  AdminApi* admin = nullptr;
 };
 
 class HttpServer {
