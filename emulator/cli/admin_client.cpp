@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 namespace smemu::cli {
+namespace {
 
 std::optional<std::string> read_admin_args(Args args, std::vector<std::string_view>& positional, Flags& flags) {
   flags.try_emplace("endpoint", "");
@@ -21,6 +22,18 @@ std::optional<std::string> read_admin_args(Args args, std::vector<std::string_vi
     if (args[i].find('=') == std::string_view::npos && i + 1 < args.size()) flag_args.push_back(args[++i]);
   }
   return parse_flags(flag_args, flags);
+}
+
+}  // namespace
+
+std::optional<int> start_admin_command(std::string_view command, Args args, std::string_view usage,
+                                       std::vector<std::string_view>& positional, Flags& flags) {
+  if (wants_help(args)) {
+    std::cout << usage;
+    return kExitOk;
+  }
+  if (const auto problem = read_admin_args(args, positional, flags)) return admin_usage_error(command, *problem, usage);
+  return std::nullopt;
 }
 
 std::optional<HttpReply> admin_request(std::string_view command, const Flags& flags, std::string_view method,

@@ -23,9 +23,13 @@ inline constexpr std::string_view kEndpointHelp =
     "  --endpoint URL   the server, http://HOST:PORT (default: $SMEMU_ENDPOINT, else\n"
     "                   http://127.0.0.1:4566)\n";
 
-// Splits `args` into positional arguments and flags (`--name value` or `--name=value`, for the
-// names in `flags`, plus "endpoint", which it adds). Returns what is wrong, if anything.
-std::optional<std::string> read_admin_args(Args args, std::vector<std::string_view>& positional, Flags& flags);
+// The start every admin subcommand shares: --help prints `usage` (the command's own text plus
+// kEndpointHelp) and ends with kExitOk; otherwise `args` are split into `positional` arguments
+// and `flags` (`--name value` or `--name=value`, for the names in `flags`, plus "endpoint", which
+// it adds), and a bad one ends with admin_usage_error. Returns the exit status when the command
+// is done, nullopt to carry on.
+std::optional<int> start_admin_command(std::string_view command, Args args, std::string_view usage,
+                                       std::vector<std::string_view>& positional, Flags& flags);
 
 // Sends one request to the server the flags name. Returns its answer (any status), or nullopt
 // after printing to stderr, as "smemu COMMAND: ...", why none came (a bad URL, no server).

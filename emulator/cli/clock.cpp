@@ -104,13 +104,9 @@ std::optional<nlohmann::json> parse_time(std::string_view text) {
 
 int clock_command(Args args) {
   const std::string usage = std::string(kUsage) + std::string(kEndpointHelp);
-  if (wants_help(args)) {
-    std::cout << usage;
-    return kExitOk;
-  }
   std::vector<std::string_view> positional;
   Flags flags;
-  if (const auto problem = read_admin_args(args, positional, flags)) return admin_usage_error("clock", *problem, usage);
+  if (const auto done = start_admin_command("clock", args, usage, positional, flags)) return *done;
   if (positional.empty()) {
     const auto reply = admin_request("clock", flags, "GET", "/_smemu/clock", {});
     return reply ? report("clock", *reply) : kExitFailure;

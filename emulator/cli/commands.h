@@ -20,9 +20,11 @@ inline constexpr int kExitUsage = 2;
 using Args = std::span<const std::string_view>;
 
 int serve_command(Args args);
-int demo_command(Args args);
 int explore_command(Args args);
 int replay_command(Args args);
+// The training commands (issue 6); lesson.h has what they share.
+int lab_command(Args args);
+int walk_command(Args args);
 // The admin API's subcommands (docs/serve.md), one file each; admin_client.h has what they share.
 int clock_command(Args args);
 int events_command(Args args);

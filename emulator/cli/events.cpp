@@ -20,13 +20,9 @@ constexpr std::string_view kUsage =
 
 int events_command(Args args) {
   const std::string usage = std::string(kUsage) + std::string(kEndpointHelp);
-  if (wants_help(args)) {
-    std::cout << usage;
-    return kExitOk;
-  }
   std::vector<std::string_view> positional;
   Flags flags{{"after", "0"}, {"limit", "1000"}};
-  if (const auto problem = read_admin_args(args, positional, flags)) return admin_usage_error("events", *problem, usage);
+  if (const auto done = start_admin_command("events", args, usage, positional, flags)) return *done;
   if (!positional.empty()) return admin_usage_error("events", "unexpected argument '" + std::string(positional[0]) + "'", usage);
   const auto after = parse_unsigned(flags["after"], UINT64_MAX);
   if (!after) return admin_usage_error("events", "--after must be a cursor, a whole number", usage);

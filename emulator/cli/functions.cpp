@@ -25,15 +25,9 @@ constexpr std::string_view kUsage =
 
 int functions_command(Args args) {
   const std::string usage = std::string(kUsage) + std::string(kEndpointHelp);
-  if (wants_help(args)) {
-    std::cout << usage;
-    return kExitOk;
-  }
   std::vector<std::string_view> positional;
   Flags flags;
-  if (const auto problem = read_admin_args(args, positional, flags)) {
-    return admin_usage_error("functions", *problem, usage);
-  }
+  if (const auto done = start_admin_command("functions", args, usage, positional, flags)) return *done;
   if (positional.size() != 3 || positional[0] != "add") {
     return admin_usage_error("functions", "expected 'add ARN SPEC'", usage);
   }

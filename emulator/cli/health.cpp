@@ -17,13 +17,9 @@ constexpr std::string_view kUsage =
 
 int health_command(Args args) {
   const std::string usage = std::string(kUsage) + std::string(kEndpointHelp);
-  if (wants_help(args)) {
-    std::cout << usage;
-    return kExitOk;
-  }
   std::vector<std::string_view> positional;
   Flags flags;
-  if (const auto problem = read_admin_args(args, positional, flags)) return admin_usage_error("health", *problem, usage);
+  if (const auto done = start_admin_command("health", args, usage, positional, flags)) return *done;
   if (!positional.empty()) return admin_usage_error("health", "unexpected argument '" + std::string(positional[0]) + "'", usage);
   const auto reply = admin_request("health", flags, "GET", "/_smemu/health", {});
   return reply ? report("health", *reply) : kExitFailure;

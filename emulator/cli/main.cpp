@@ -16,16 +16,17 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"demo", "walk through the version and label lifecycle, with one rotation", &smemu::cli::demo_command},
     {"clock", "read or move a running server's clock (admin API)", &smemu::cli::clock_command},
     {"events", "read a running server's event log (admin API)", &smemu::cli::events_command},
     {"explore", "run random scenarios with faults, check the invariants, shrink a failure", &smemu::cli::explore_command},
     {"functions", "register a rotation function on a running server (admin API)", &smemu::cli::functions_command},
     {"health", "check that a server answers (admin API)", &smemu::cli::health_command},
+    {"lab", "the rotation lab: an RDS-style secret rotated step by step, checked end to end", &smemu::cli::lab_command},
     {"replay", "run a scenario file step by step, checking its expectations", &smemu::cli::replay_command},
     {"reset", "empty a running server's state (admin API)", &smemu::cli::reset_command},
     {"serve", "serve the Secrets Manager API (AWS JSON 1.1) over HTTP", &smemu::cli::serve_command},
     {"wait", "wait for a secret's rotation on a running server (admin API)", &smemu::cli::wait_command},
+    {"walk", "step through the lab or a scenario, one key per step, with b to step back", &smemu::cli::walk_command},
 };
 
 void print_usage(std::ostream& out) {

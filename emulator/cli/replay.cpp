@@ -1,5 +1,6 @@
 // smemu replay: runs a scenario file (docs/scenarios.md) step by step, printing the versions x
 // labels table of the secrets each step touched, and stops at the first unmet expectation.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <vector>
@@ -7,18 +8,23 @@
 #include "commands.h"
 #include "smemu/scenarios/runner.h"
 #include "smemu/scenarios/scenario.h"
+#include "smemu/scenarios/timeline.h"
 
 namespace smemu::cli {
 namespace {
 
 constexpr std::string_view kUsage =
-    "usage: smemu replay FILE [--quiet] [--show-secrets]\n\n"
+    "usage: smemu replay FILE [--quiet] [--show-secrets] [--html OUT]\n\n"
     "Runs the scenario FILE (docs/scenarios.md) against a fresh emulator. Prints seed=<seed>, then per\n"
     "step the versions x labels table of each secret it touched and what happened, then the trace's\n"
     "digest=<hex> and ok: <N> steps. At the first unmet expectation or broken invariant it prints the\n"
     "step and the difference to stderr and exits 1.\n\n"
     "  --quiet         print only the seed, digest and result lines\n"
-    "  --show-secrets  show secret values in the tables (masked as **** otherwise)\n";
+    "  --show-secrets  show secret values in the tables and the page (masked as **** otherwise)\n"
+    "  --html OUT      also write the run as one self-contained HTML page to OUT (mode 0600): a lane\n"
+    "                  per version, a column per step, the labels in the lane of the version holding\n"
+    "                  them, failed steps marked, the events listed; written whether the run passes\n"
+    "                  or fails\n";
 
 int usage_error(std::string_view problem) {
   std::cerr << "smemu replay: " << problem << "\n\n" << kUsage;
@@ -31,6 +37,38 @@ std::string hex(std::uint64_t value) {
   return text;
 }
 
+// run_scenario's loop (the same steps, stops and digest) with a recorder taking each step.
+scenarios::RunReport run_recorded(const scenarios::Scenario& scenario, const scenarios::RunOptions& options,
+                                  bool show_secrets, scenarios::Timeline& timeline) {
+  scenarios::RunReport report;
+  scenarios::Runner runner(scenario.setup, options);
+  scenarios::TimelineRecorder recorder(runner, scenario.name.empty() ? "scenario" : scenario.name,
+                                       scenario.description, show_secrets);
+  report.failure = runner.setup_failure();
+  recorder.record_setup(report.failure);
+  bool stopped = report.failure.has_value();
+  for (std::size_t i = 0; !stopped && i < scenario.steps.size(); ++i) {
+    auto outcome = runner.run(scenario.steps[i], i + 1);
+    recorder.record(scenario.steps[i], i + 1, outcome);
+    ++report.steps_run;
+    if (outcome.failure && !report.failure) report.failure = std::move(outcome.failure);
+    stopped = report.failure && options.stop_at_first_failure;
+  }
+  timeline = recorder.timeline();
+  if (!stopped) {
+    if (auto unmet = runner.finish(); unmet && !report.failure) {
+      // A call that waited for a point that never came: its own step is the unmet one.
+      for (auto& step : timeline.steps) {
+        if (step.index == unmet->step) step.unmet = unmet->message;
+      }
+      report.failure = std::move(unmet);
+    }
+  }
+  report.digest = runner.digest();
+  report.probes = runner.probes();
+  return report;
+}
+
 }  // namespace
 
 int replay_command(Args args) {
@@ -38,26 +76,34 @@ int replay_command(Args args) {
     std::cout << kUsage;
     return kExitOk;
   }
-  // The two switches take no value and FILE is positional; what remains goes to parse_flags,
-  // which names anything else as unknown.
+  // The two switches take no value and FILE is positional; --html and its value, and what
+  // remains, go to parse_flags, which names anything else as unknown.
   bool quiet = false;
   bool show_secrets = false;
   std::optional<std::string> file;
   std::vector<std::string_view> rest;
-  for (const std::string_view arg : args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
     if (arg == "--quiet") {
       quiet = true;
     } else if (arg == "--show-secrets") {
       show_secrets = true;
+    } else if (arg == "--html" && i + 1 < args.size()) {
+      rest.push_back(arg);
+      rest.push_back(args[++i]);  // OUT, not FILE
     } else if (!arg.starts_with("--") && !file) {
       file = std::string(arg);
     } else {
       rest.push_back(arg);
     }
   }
-  Flags none;
-  if (const auto problem = parse_flags(rest, none)) return usage_error(*problem);
+  Flags flags{{"html", ""}};
+  if (const auto problem = parse_flags(rest, flags)) return usage_error(*problem);
   if (!file) return usage_error("missing the scenario FILE");
+  const std::string& html = flags.at("html");
+  const bool html_given =
+      std::any_of(rest.begin(), rest.end(), [](std::string_view arg) { return arg.starts_with("--html"); });
+  if (html_given && html.empty()) return usage_error("flag --html needs a file name");
 
   auto scenario = scenarios::load_scenario(*file);
   if (!scenario) {
@@ -68,9 +114,18 @@ int replay_command(Args args) {
   scenarios::RunOptions options;
   options.out = quiet ? nullptr : &std::cout;
   options.show_values = show_secrets;
-  const auto report = scenarios::run_scenario(*scenario, options);
+  std::optional<scenarios::Timeline> timeline;
+  const auto report = html.empty() ? scenarios::run_scenario(*scenario, options)
+                                   : run_recorded(*scenario, options, show_secrets, timeline.emplace());
   std::cout << "digest=" << hex(report.digest) << "\n";
   std::cout.flush();
+  // The page is written whether the run passed or not: it shows where it went wrong.
+  if (timeline) {
+    if (const auto written = scenarios::write_timeline_html(*timeline, html); !written) {
+      std::cerr << "smemu replay: --html " << written.error().message << "\n";
+      return kExitUsage;
+    }
+  }
   if (report.failure) {
     const auto& failure = *report.failure;
     if (failure.step == 0) {

@@ -18,13 +18,9 @@ constexpr std::string_view kUsage =
 
 int reset_command(Args args) {
   const std::string usage = std::string(kUsage) + std::string(kEndpointHelp);
-  if (wants_help(args)) {
-    std::cout << usage;
-    return kExitOk;
-  }
   std::vector<std::string_view> positional;
   Flags flags;
-  if (const auto problem = read_admin_args(args, positional, flags)) return admin_usage_error("reset", *problem, usage);
+  if (const auto done = start_admin_command("reset", args, usage, positional, flags)) return *done;
   if (!positional.empty()) return admin_usage_error("reset", "unexpected argument '" + std::string(positional[0]) + "'", usage);
   const auto reply = admin_request("reset", flags, "POST", "/_smemu/reset", "{}");
   return reply ? report("reset", *reply) : kExitFailure;

@@ -34,13 +34,9 @@ constexpr std::string_view kUsage =
 
 int wait_command(Args args) {
   const std::string usage = std::string(kUsage) + std::string(kEndpointHelp);
-  if (wants_help(args)) {
-    std::cout << usage;
-    return kExitOk;
-  }
   std::vector<std::string_view> positional;
   Flags flags{{"timeout", "30"}, {"region", ""}};
-  if (const auto problem = read_admin_args(args, positional, flags)) return admin_usage_error("wait", *problem, usage);
+  if (const auto done = start_admin_command("wait", args, usage, positional, flags)) return *done;
   if (positional.size() != 1) return admin_usage_error("wait", "expected one SECRET_ID", usage);
   const auto timeout = parse_unsigned(flags["timeout"], 3600);
   if (!timeout) return admin_usage_error("wait", "--timeout must be a whole number of seconds from 0 to 3600", usage);

@@ -21,6 +21,7 @@
 
 #include "http/cli_child.h"
 #include "http/http_client.h"
+#include "http/temp_dir.h"
 
 namespace smemu {
 namespace {
@@ -29,28 +30,12 @@ using test::announced_port;
 using test::Child;
 using test::HttpConnection;
 using test::json_of;
+using test::TempDir;
 
 constexpr auto kLambda = "arn:aws:lambda:us-east-1:123456789012:function:rot";
 constexpr auto kOldValue = R"({"username":"app","password":"serve-old-password"})";
 constexpr auto kCreateToken = "00000000-0000-4000-8000-000000000001";
 constexpr auto kRotateToken = "00000000-0000-4000-8000-000000000002";
-
-// A fresh directory under the temp directory, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "smemu-serve-test-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 std::vector<std::string> lines_of(const std::filesystem::path& path) {
   std::ifstream in(path);

@@ -35,6 +35,7 @@
 
 #include "http/cli_child.h"
 #include "http/http_client.h"
+#include "http/temp_dir.h"
 #include "smemu/emulator/random.h"
 
 namespace smemu {
@@ -45,6 +46,7 @@ using test::announced_port;
 using test::Child;
 using test::HttpConnection;
 using test::json_of;
+using test::TempDir;
 
 constexpr int kRounds = 20;
 constexpr int kThreads = 2;
@@ -54,23 +56,6 @@ constexpr std::uint64_t kSeed = 20260105;
 constexpr auto kFast = "arn:aws:lambda:us-east-1:123456789012:function:fast";
 constexpr auto kSlow = "arn:aws:lambda:us-east-1:123456789012:function:slow";
 const std::vector<std::string> kCustomLabels{"MINE-A", "MINE-B"};
-
-// A fresh directory under the temp directory, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "smemu-state-test-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // What the test knows about one secret.
 struct Known {
