@@ -37,8 +37,10 @@ void Service::reset() {
     store_ = model::Store(options_.partition, options_.account);
     // Steps running now find their secret gone when they end, and are discarded.
     queue_ = std::make_unique<WorkQueue>();
+    // Under the lock, so that the commit at its end (a --state journal) keeps the emptied
+    // databases too; the database's own lock is innermost (it never calls the service).
+    database_.restore({});
   }
-  database_.restore({});
 }
 
 void Service::inspect(std::string_view region, std::string_view secret_id,

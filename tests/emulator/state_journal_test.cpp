@@ -388,11 +388,15 @@ TEST_CASE("emulator/state: after a restart ids are drawn from new streams, delet
     auto client = loaded.client("us-east-1");
     CHECK(client.describe_secret({.secret_id = "kept"}).ok());
     CHECK(client.describe_secret({.secret_id = "gone"}).error().name() == "ResourceNotFoundException");
-    loaded.reset();
+    REQUIRE(loaded.database().ensure({"postgres", "db.internal", 5432, "app"}, "app", "pw"));
+    REQUIRE(client.tag_resource({.secret_id = "kept", .tags = std::vector<smemu::api::Tag>{{.key = "k", .value = "v"}}})
+                .ok());  // a commit that saves the database
+    loaded.reset();      // nothing after it: the reset's own commit must keep the emptied databases
   }
   smemu::Service after_reset;
   auto journal = open_journal(path, after_reset);
   CHECK(journal->load_report().secrets == 0);
+  CHECK(after_reset.database().snapshot().empty());
   for (int i = 0; i < 20; ++i) CHECK(drawn.insert(after_reset.new_request_token()).second);
 }
 
