@@ -42,7 +42,7 @@ using RepeatedFlags = std::map<std::string, std::vector<std::string>, std::less<
 
 // Reads `--name value` and `--name=value` for names already in `flags`, overwriting their
 // values, or in `repeated`, appending to them. Returns what is wrong (an unknown flag, a missing
-// value, a positional argument), if anything.
+// or empty value, a positional argument), if anything.
 std::optional<std::string> parse_flags(Args args, Flags& flags);
 std::optional<std::string> parse_flags(Args args, Flags& flags, RepeatedFlags& repeated);
 

@@ -27,6 +27,8 @@ std::optional<std::string> parse_flags(Args args, Flags& flags, RepeatedFlags& r
       if (i + 1 == args.size()) return "flag --" + std::string(arg) + " needs a value";
       value = args[++i];
     }
+    // Every flag's default stands for "not given", so an empty value would silently be none.
+    if (value->empty()) return "flag --" + std::string(arg) + " needs a value";
     if (flag != flags.end()) {
       flag->second = std::string(*value);
     } else {

@@ -98,12 +98,14 @@ TEST_CASE("command-line mistakes exit 2 and say what was wrong") {
       {{"serve", "extra"}, "unexpected argument 'extra'"},
       {{"serve", "--port", "65536"}, "--port must be"},
       {{"serve", "--port=-1"}, "--port must be"},
-      {{"serve", "--port="}, "--port must be"},
+      {{"serve", "--port="}, "flag --port needs a value"},
       {{"serve", "--seed", "18446744073709551616"}, "--seed must be"},
       {{"serve", "--seed", "x"}, "--seed must be"},
       {{"serve", "--account", "1234"}, "--account must be"},
       {{"serve", "--region", "US_EAST_1"}, "--region must be"},
-      {{"serve", "--host="}, "--host must not be empty"},
+      {{"serve", "--host="}, "flag --host needs a value"},
+      {{"replay", "scenarios/examples/lab.json", "--html="}, "flag --html needs a value"},
+      {{"lab", "--html="}, "flag --html needs a value"},
   };
   for (const auto& [args, problem] : mistakes) {
     INFO(args.size(), " args, expecting: ", problem);
