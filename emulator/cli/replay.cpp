@@ -2,6 +2,7 @@
 // labels table of the secrets each step touched, and stops at the first unmet expectation.
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <vector>
 
 #include "commands.h"
@@ -36,37 +37,36 @@ std::string hex(std::uint64_t value) {
   return text;
 }
 
-// run_scenario's loop (the same steps, stops and digest) with a recorder taking each step.
-scenarios::RunReport run_recorded(const scenarios::Scenario& scenario, const scenarios::RunOptions& options,
-                                  bool show_secrets, scenarios::Timeline& timeline) {
-  scenarios::RunReport report;
-  scenarios::Runner runner(scenario.setup, options);
-  scenarios::TimelineRecorder recorder(runner, scenario.name.empty() ? "scenario" : scenario.name,
-                                       scenario.description, show_secrets);
-  report.failure = runner.setup_failure();
-  recorder.record_setup(report.failure);
-  bool stopped = report.failure.has_value();
-  for (std::size_t i = 0; !stopped && i < scenario.steps.size(); ++i) {
-    auto outcome = runner.run(scenario.steps[i], i + 1);
-    recorder.record(scenario.steps[i], i + 1, outcome);
-    ++report.steps_run;
-    if (outcome.failure && !report.failure) report.failure = std::move(outcome.failure);
-    stopped = report.failure && options.stop_at_first_failure;
+// Records each step of the run into a timeline for --html.
+class TimelineObserver final : public scenarios::RunObserver {
+ public:
+  TimelineObserver(const scenarios::Scenario& scenario, bool show_secrets)
+      : scenario_(scenario), show_secrets_(show_secrets) {}
+
+  void started(scenarios::Runner& runner, const std::optional<scenarios::Failure>& setup_failure) override {
+    recorder_.emplace(runner, scenario_.name.empty() ? "scenario" : scenario_.name, scenario_.description,
+                      show_secrets_);
+    recorder_->record_setup(setup_failure);
   }
-  timeline = recorder.timeline();
-  if (!stopped) {
-    if (auto unmet = runner.finish(); unmet && !report.failure) {
-      // A call that waited for a point that never came: its own step is the unmet one.
-      for (auto& step : timeline.steps) {
-        if (step.index == unmet->step) step.unmet = unmet->message;
-      }
-      report.failure = std::move(unmet);
+  void stepped(const scenarios::Step& step, std::size_t index, const scenarios::StepOutcome& outcome) override {
+    recorder_->record(step, index, outcome);
+  }
+  void finished(const std::optional<scenarios::Failure>& unmet) override {
+    timeline_ = recorder_->timeline();
+    // A call that waited for a point that never came: its own step is the unmet one.
+    if (!unmet) return;
+    for (auto& step : timeline_.steps) {
+      if (step.index == unmet->step) step.unmet = unmet->message;
     }
   }
-  report.digest = runner.digest();
-  report.probes = runner.probes();
-  return report;
-}
+  const scenarios::Timeline& timeline() const { return timeline_; }
+
+ private:
+  const scenarios::Scenario& scenario_;
+  bool show_secrets_;
+  std::optional<scenarios::TimelineRecorder> recorder_;
+  scenarios::Timeline timeline_;
+};
 
 }  // namespace
 
@@ -110,14 +110,14 @@ int replay_command(Args args) {
   scenarios::RunOptions options;
   options.out = quiet ? nullptr : &std::cout;
   options.show_values = show_secrets;
-  std::optional<scenarios::Timeline> timeline;
-  const auto report = html.empty() ? scenarios::run_scenario(*scenario, options)
-                                   : run_recorded(*scenario, options, show_secrets, timeline.emplace());
+  std::optional<TimelineObserver> timeline;
+  if (!html.empty()) timeline.emplace(*scenario, show_secrets);
+  const auto report = scenarios::run_scenario(*scenario, options, timeline ? &*timeline : nullptr);
   std::cout << "digest=" << hex(report.digest) << "\n";
   std::cout.flush();
   // The page is written whether the run passed or not: it shows where it went wrong.
   if (timeline) {
-    if (const auto written = scenarios::write_timeline_html(*timeline, html); !written) {
+    if (const auto written = scenarios::write_timeline_html(timeline->timeline(), html); !written) {
       std::cerr << "smemu replay: --html " << written.error().message << "\n";
       return kExitUsage;
     }

@@ -748,20 +748,24 @@ const Probes& Runner::probes() const { return impl_->probes; }
 std::uint64_t Runner::digest() const { return impl_->digest; }
 const std::string& Runner::trace() const { return impl_->trace; }
 
-RunReport run_scenario(const Scenario& scenario, const RunOptions& options) {
+RunReport run_scenario(const Scenario& scenario, const RunOptions& options, RunObserver* observer) {
   RunReport report;
   Runner runner(scenario.setup, options);
   report.failure = runner.setup_failure();
+  if (observer) observer->started(runner, report.failure);
   bool stopped = report.failure.has_value();
   for (std::size_t i = 0; !stopped && i < scenario.steps.size(); ++i) {
     auto outcome = runner.run(scenario.steps[i], i + 1);
+    if (observer) observer->stepped(scenario.steps[i], i + 1, outcome);
     ++report.steps_run;
     if (outcome.failure && !report.failure) report.failure = std::move(outcome.failure);
     stopped = report.failure && options.stop_at_first_failure;
   }
+  std::optional<Failure> unmet;
   if (!stopped) {
-    if (auto unmet = runner.finish(); unmet && !report.failure) report.failure = std::move(unmet);
+    if (auto waiting = runner.finish(); waiting && !report.failure) unmet = report.failure = std::move(waiting);
   }
+  if (observer) observer->finished(unmet);
   report.digest = runner.digest();
   report.probes = runner.probes();
   return report;

@@ -101,9 +101,22 @@ struct RunReport {
   Probes probes;
 };
 
+// Told about a run_scenario as it goes (replay --html records its timeline with one). Called on
+// the running thread; the Runner outlives every call.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  // After the setup; `setup_failure` as Runner::setup_failure().
+  virtual void started(Runner& runner, const std::optional<Failure>& setup_failure) = 0;
+  // After each step that ran.
+  virtual void stepped(const Step& step, std::size_t index, const StepOutcome& outcome) = 0;
+  // After the last step; `unmet` is Runner::finish()'s failure when it became the run's failure.
+  virtual void finished(const std::optional<Failure>& unmet) = 0;
+};
+
 // Runs the whole scenario: the setup, then every step until the first failure (or all of them,
 // without stop_at_first_failure, reporting the first).
-RunReport run_scenario(const Scenario& scenario, const RunOptions& options = {});
+RunReport run_scenario(const Scenario& scenario, const RunOptions& options = {}, RunObserver* observer = nullptr);
 
 // The versions x labels table of one secret, as replay and walk print it: a row per version
 // (creation order, deprecated versions included), a column per label in use, plus the value
