@@ -55,16 +55,6 @@ std::string password_text(const std::string& password, bool show_values) {
   return show_values ? password : "pw" + tag(password);
 }
 
-std::string_view phase_text(model::RotationRun::Phase phase) {
-  switch (phase) {
-    case model::RotationRun::Phase::kReady: return "due";
-    case model::RotationRun::Phase::kRunning: return "running";
-    case model::RotationRun::Phase::kRetry: return "waiting to retry";
-    case model::RotationRun::Phase::kStuck: return "stuck";
-  }
-  return "";
-}
-
 // The name in a secret ARN (arn:...:secret:NAME-abcdef), or the text as it is.
 std::string secret_name(std::string_view arn) {
   const auto at = arn.find(":secret:");
@@ -287,7 +277,7 @@ Frame Lesson::capture() {
     }
     if (const auto& run = secret.run()) {
       view.rotation = "rotation " + run->token + ": " + std::string(model::step_name(run->step)) +
-                      " next, attempt " + std::to_string(run->attempt) + ", " + std::string(phase_text(run->phase));
+                      " next, attempt " + std::to_string(run->attempt) + ", " + std::string(model::phase_name(run->phase));
     } else if (const auto& next = secret.meta.rotation.next_rotation; next && secret.meta.rotation.enabled.value_or(false)) {
       view.rotation = "next scheduled rotation: " + iso8601(*next);
     }

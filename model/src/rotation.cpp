@@ -37,6 +37,16 @@ std::string_view outcome_name(Outcome outcome) {
   return "error";
 }
 
+std::string_view phase_name(RotationRun::Phase phase) {
+  switch (phase) {
+    case RotationRun::Phase::kReady: return "due";
+    case RotationRun::Phase::kRunning: return "running";
+    case RotationRun::Phase::kRetry: return "waiting to retry";
+    case RotationRun::Phase::kStuck: return "stuck";
+  }
+  return "due";
+}
+
 const Transition& transition(bool test_only, Step step, Outcome outcome) {
   auto find = [&](const auto& table) -> const Transition* {
     for (const auto& row : table) {

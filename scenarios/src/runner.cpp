@@ -167,16 +167,6 @@ bool contains(const json& expected, const json& got, const std::string& path, st
   return false;
 }
 
-std::string_view phase_name(model::RotationRun::Phase phase) {
-  switch (phase) {
-    case model::RotationRun::Phase::kReady: return "due";
-    case model::RotationRun::Phase::kRunning: return "running";
-    case model::RotationRun::Phase::kRetry: return "waiting to retry";
-    case model::RotationRun::Phase::kStuck: return "stuck";
-  }
-  return "";
-}
-
 std::string report_text(const StepReport& report) {
   std::string text = std::string(model::step_name(report.step)) + " of " + report.secret_arn + " (attempt " +
                      std::to_string(report.attempt) + "): " + std::string(model::outcome_name(report.outcome));
@@ -239,7 +229,7 @@ std::string label_table(const model::Secret& secret, bool show_values) {
   }
   if (const auto& run = secret.run()) {
     out << "  rotation " << run->token << ": " << model::step_name(run->step) << ", attempt " << run->attempt << ", "
-        << phase_name(run->phase) << "\n";
+        << model::phase_name(run->phase) << "\n";
   }
   return out.str();
 }

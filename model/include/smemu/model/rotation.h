@@ -121,6 +121,9 @@ struct RotationRun {
   bool operator==(const RotationRun&) const = default;
 };
 
+// How a phase reads in tables and messages: "due", "running", "waiting to retry", "stuck".
+std::string_view phase_name(RotationRun::Phase phase);
+
 // What RotateSecret asks of a secret once the service found it (spec 5.2 check 1), saw it is not
 // marked for deletion (2) and has a token (3).
 struct RotateInput {
