@@ -97,7 +97,7 @@ std::optional<Timestamp> Service::next_due() const {
 }
 
 void Service::enqueue_step(const model::Secret& secret, Timestamp due) {
-  queue_->push(Queued{due, next_queue_seq_++, secret.meta.region, secret.meta.name, Queued::Kind::kStep});
+  queue_->push(Queued{due, next_queue_seq_++, store_.handle(secret), Queued::Kind::kStep});
 }
 
 void Service::schedule_next(model::Secret& secret, Timestamp anchor, Timestamp after) {
@@ -114,8 +114,7 @@ void Service::schedule_next(model::Secret& secret, Timestamp anchor, Timestamp a
     bits = random_->schedule.next();
   }
   rotation.next_rotation = model::pick_in_window(*window, bits);
-  queue_->push(Queued{*rotation.next_rotation, next_queue_seq_++, secret.meta.region, secret.meta.name,
-                      Queued::Kind::kSchedule});
+  queue_->push(Queued{*rotation.next_rotation, next_queue_seq_++, store_.handle(secret), Queued::Kind::kSchedule});
 }
 
 void Service::record(Event event) {
@@ -199,14 +198,14 @@ std::optional<StepReport> Service::step() {
   const auto now = this->now();
   model::StepCall call;
   StepReport report;
+  model::Store::Handle handle{};
   std::string region;
-  std::string name;
   {
     std::unique_lock lock(mutex_);
     for (;;) {
       if (queue_->empty() || queue_->earliest_due() > now) return std::nullopt;
       Queued entry = queue_->pop();
-      auto* secret = store_.find_by_name(entry.region, entry.name);
+      auto* secret = store_.find(entry.secret);
       if (!secret || model::deletion_expired(secret->meta, now)) continue;
       if (entry.kind == Queued::Kind::kSchedule) {
         // Stale when rotation was turned off or rescheduled since this entry was queued.
@@ -220,8 +219,8 @@ std::optional<StepReport> Service::step() {
       if (!run || (run->phase != Phase::kReady && run->phase != Phase::kRetry) || run->due != entry.due) continue;
       call = secret->begin_step();
       ++steps_running_;
-      region = std::move(entry.region);
-      name = std::move(entry.name);
+      handle = entry.secret;
+      region = secret->meta.region;
       report.secret_arn = store_.arn(*secret);
       if (call.first_of_attempt) {
         emit_service_event(call.test_only ? kTestRotationStarted : kRotationStarted, *secret, call.token, {},
@@ -272,7 +271,7 @@ std::optional<StepReport> Service::step() {
     // Under the same lock as the step's outcome (and its next step queued): settle() never sees
     // the step over before its effects.
     if (--steps_running_ == 0) steps_done_.notify_all();
-    auto* secret = store_.find_by_name(region, name);
+    auto* secret = store_.find(handle);
     const auto& run = secret ? secret->run() : std::optional<model::RotationRun>{};
     if (!run || run->token != call.token || run->phase != model::RotationRun::Phase::kRunning) {
       report.discarded = true;  // cancelled or abandoned while the function ran

@@ -59,7 +59,7 @@ std::size_t Service::load_secrets(std::vector<model::Secret> secrets) {
       }
       const auto& rotation = stored.meta.rotation;
       if (!scheduled && rotation.enabled.value_or(false) && rotation.next_rotation) {
-        queue_->push(Queued{*rotation.next_rotation, next_queue_seq_++, region, name, Queued::Kind::kSchedule});
+        queue_->push(Queued{*rotation.next_rotation, next_queue_seq_++, store_.handle(stored), Queued::Kind::kSchedule});
       }
     }
   }

@@ -37,8 +37,7 @@ struct Service::Queued {
   enum class Kind : std::uint8_t { kStep, kSchedule };
   Timestamp due;
   std::uint64_t seq;  // ties run in the order queued
-  std::string region;
-  std::string name;
+  model::Store::Handle secret;
   Kind kind;
 };
 

@@ -1,6 +1,7 @@
 #include "smemu/model/store.h"
 
 #include <algorithm>
+#include <cassert>
 #include <bit>
 #include <cctype>
 #include <new>
@@ -41,14 +42,14 @@ bool ends_with_suffix(std::string_view rest) {
 
 Store::Pool::Pool(Pool&& other) noexcept
     : chunks_(std::exchange(other.chunks_, {})),
-      live_(std::exchange(other.live_, {})),
+      generations_(std::exchange(other.generations_, {})),
       free_(std::exchange(other.free_, {})) {}
 
 Store::Pool& Store::Pool::operator=(Pool&& other) noexcept {
   if (this != &other) {
     release();
     chunks_ = std::exchange(other.chunks_, {});
-    live_ = std::exchange(other.live_, {});
+    generations_ = std::exchange(other.generations_, {});
     free_ = std::exchange(other.free_, {});
   }
   return *this;
@@ -57,12 +58,12 @@ Store::Pool& Store::Pool::operator=(Pool&& other) noexcept {
 Store::Pool::~Pool() { release(); }
 
 void Store::Pool::release() {
-  for (std::uint32_t i = 0; i < live_.size(); ++i) {
-    if (live_[i]) slot(i).~Secret();
+  for (std::uint32_t i = 0; i < generations_.size(); ++i) {
+    if (live(i)) slot(i).~Secret();
   }
   for (auto* chunk : chunks_) ::operator delete(chunk);
   chunks_.clear();
-  live_.clear();
+  generations_.clear();
   free_.clear();
 }
 
@@ -79,23 +80,34 @@ std::uint32_t Store::Pool::add(Secret secret) {
     index = free_.back();
     free_.pop_back();
   } else {
-    index = static_cast<std::uint32_t>(live_.size());
+    index = static_cast<std::uint32_t>(generations_.size());
     const auto capacity = (std::uint64_t{kFirstChunk} << chunks_.size()) - kFirstChunk;
     if (index == capacity) {
       const auto room = std::size_t{kFirstChunk} << chunks_.size();
       chunks_.push_back(static_cast<Secret*>(::operator new(room * sizeof(Secret))));
     }
-    live_.push_back(false);
+    generations_.push_back(0);
   }
   new (&slot(index)) Secret(std::move(secret));
-  live_[index] = true;
+  ++generations_[index];
   return index;
 }
 
 void Store::Pool::remove(std::uint32_t index) {
   slot(index).~Secret();
-  live_[index] = false;
+  ++generations_[index];
   free_.push_back(index);
+}
+
+std::uint32_t Store::Pool::index_of(const Secret& secret) const {
+  for (std::size_t chunk = 0; chunk < chunks_.size(); ++chunk) {
+    const auto room = std::size_t{kFirstChunk} << chunk;
+    if (&secret >= chunks_[chunk] && &secret < chunks_[chunk] + room) {
+      return static_cast<std::uint32_t>(room - kFirstChunk + static_cast<std::size_t>(&secret - chunks_[chunk]));
+    }
+  }
+  assert(false && "index_of: the secret does not live in this pool");
+  return 0;
 }
 
 // --- NameTable -----------------------------------------------------------------------------
@@ -228,6 +240,16 @@ Secret* Store::find_by_name(std::string_view region, std::string_view name) {
   if (!secrets) return nullptr;
   const auto index = secrets->find(name, pool_);
   return index ? &watch(*index) : nullptr;
+}
+
+Store::Handle Store::handle(const Secret& secret) const {
+  const auto index = pool_.index_of(secret);
+  return Handle{index, pool_.generation(index)};
+}
+
+Secret* Store::find(Handle handle) {
+  if (!pool_.live(handle.index) || pool_.generation(handle.index) != handle.generation) return nullptr;
+  return &watch(handle.index);
 }
 
 Secret& Store::watch(std::uint32_t index) {

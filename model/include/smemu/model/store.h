@@ -41,6 +41,19 @@ class Store {
   // past its DeletionDate not yet purged).
   Secret* find_by_name(std::string_view region, std::string_view name);
 
+  // A secret's place in the store, for holding on to it between calls (the rotation engine's
+  // queue) without its name: it names that secret until the secret is erased, and never a later
+  // secret put in the same place.
+  struct Handle {
+    std::uint32_t index;
+    std::uint32_t generation;
+  };
+  // REQUIRES: `secret` lives in this store.
+  Handle handle(const Secret& secret) const;
+  // The secret `handle` names (like find_by_name, including one past its DeletionDate not yet
+  // purged); nullptr once it was erased.
+  Secret* find(Handle handle);
+
   // Adds a secret. REQUIRES: no secret of that name in that region.
   Secret& insert(Secret secret);
   void erase(std::string_view region, std::string_view name);
@@ -72,7 +85,8 @@ class Store {
  private:
   // Where the secrets live: chunks of 16, 32, 64, ... secrets constructed in place, so that a
   // Secret never moves, costs no allocation of its own (bytes_per_secret) and is named by a 32-bit
-  // index. Indexes freed by remove() are reused.
+  // index. Indexes freed by remove() are reused; each index counts its secrets (its generation:
+  // odd while one lives there), so that a Handle tells a later secret from the one it named.
   class Pool {
    public:
     Pool() = default;
@@ -84,7 +98,10 @@ class Store {
 
     std::uint32_t add(Secret secret);
     void remove(std::uint32_t index);
-    bool live(std::uint32_t index) const { return index < live_.size() && live_[index]; }
+    bool live(std::uint32_t index) const { return index < generations_.size() && (generations_[index] & 1U) != 0; }
+    std::uint32_t generation(std::uint32_t index) const { return generations_[index]; }
+    // The index of a secret that lives in the pool.
+    std::uint32_t index_of(const Secret& secret) const;
     // REQUIRES: live(index)
     Secret& operator[](std::uint32_t index) { return slot(index); }
     const Secret& operator[](std::uint32_t index) const { return slot(index); }
@@ -95,7 +112,7 @@ class Store {
     void release();
 
     std::vector<Secret*> chunks_;  // chunk k: raw room for kFirstChunk << k secrets
-    std::vector<bool> live_;       // by index, up to the highest index handed out
+    std::vector<std::uint32_t> generations_;  // by index, up to the highest index handed out
     std::vector<std::uint32_t> free_;
   };
 
