@@ -1,6 +1,9 @@
 #include "smemu/emulator/event_log.h"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <type_traits>
 #include <chrono>
 #include <memory>
 
@@ -10,40 +13,195 @@
 
 namespace smemu {
 
-std::uint64_t EventLog::append(Event event) {
+namespace {
+
+constexpr std::size_t kChunkBytes = std::size_t{1} << 16;
+
+// The fixed part of a kept event's record; then label_count label sizes (std::uint32_t), then the
+// bytes of region, secret_arn, version_id, step, message and the labels, one after another.
+struct RecordHeader {
+  std::uint64_t sequence;
+  Timestamp time;
+  const char* name;  // a string literal's
+  std::uint32_t name_size;
+  std::uint32_t attempt;
+  std::array<std::uint32_t, 5> sizes;  // region, secret_arn, version_id, step, message
+  std::uint32_t label_count;
+  EventKind kind;
+  bool has_error;
+  ErrorCode error;
+};
+static_assert(std::is_trivially_copyable_v<RecordHeader>);
+
+std::size_t aligned(std::size_t bytes) { return (bytes + 7) & ~std::size_t{7}; }
+
+std::array<std::string_view, 5> texts_of(const EventFields& event) {
+  return {event.region, event.secret_arn, event.version_id, event.step, event.message};
+}
+
+Event materialize(const EventFields& fields, std::uint64_t sequence) {
+  Event event{.sequence = sequence,
+              .time = fields.time,
+              .kind = fields.kind,
+              .name = fields.name,
+              .region = std::string(fields.region),
+              .secret_arn = std::string(fields.secret_arn),
+              .version_id = std::string(fields.version_id),
+              .labels = {fields.labels.begin(), fields.labels.end()},
+              .step = std::string(fields.step),
+              .attempt = fields.attempt,
+              .error = fields.error,
+              .message = std::string(fields.message)};
+  return event;
+}
+
+}  // namespace
+
+std::uint64_t EventLog::append(const Event& event) {
+  return append(EventFields{.time = event.time,
+                            .kind = event.kind,
+                            .name = event.name,
+                            .region = event.region,
+                            .secret_arn = event.secret_arn,
+                            .version_id = event.version_id,
+                            .labels = event.labels,
+                            .step = event.step,
+                            .attempt = event.attempt,
+                            .error = event.error,
+                            .message = event.message});
+}
+
+std::uint64_t EventLog::append(const EventFields& event) {
   std::vector<std::shared_ptr<Subscriber>> to_call;
-  std::optional<Event> copy;  // what the subscribers see, taken before the log may drop it
   std::uint64_t sequence;
   {
     std::lock_guard lock(mutex_);
     sequence = next_sequence_++;
-    event.sequence = sequence;
     for (const auto& s : subscriptions_) to_call.push_back(s.callback);
-    if (!to_call.empty()) copy = event;
-    if (events_.size() < capacity_) {
-      // Grown by hand so that the ring never holds more room than capacity_ asks for.
-      if (events_.size() == events_.capacity()) {
-        events_.reserve(std::min(capacity_, std::max<std::size_t>(64, events_.size() * 2)));
+    if (capacity_ > 0) {
+      if (kept_ == capacity_) drop_oldest();
+      const auto texts = texts_of(event);
+      RecordHeader header{.sequence = sequence,
+                          .time = event.time,
+                          .name = event.name.data(),
+                          .name_size = static_cast<std::uint32_t>(event.name.size()),
+                          .attempt = event.attempt,
+                          .sizes = {},
+                          .label_count = static_cast<std::uint32_t>(event.labels.size()),
+                          .kind = event.kind,
+                          .has_error = event.error.has_value(),
+                          .error = event.error.value_or(ErrorCode{})};
+      std::size_t text_bytes = 0;
+      for (std::size_t i = 0; i < texts.size(); ++i) {
+        header.sizes[i] = static_cast<std::uint32_t>(texts[i].size());
+        text_bytes += texts[i].size();
       }
-      events_.push_back(std::move(event));
-    } else if (capacity_ > 0) {
-      events_[oldest_] = std::move(event);
-      oldest_ = (oldest_ + 1) % capacity_;
+      for (const auto& label : event.labels) text_bytes += label.size();
+      const std::size_t label_sizes_bytes = event.labels.size() * sizeof(std::uint32_t);
+      const auto place = reserve(aligned(sizeof header + label_sizes_bytes + text_bytes));
+      std::byte* out = chunks_[static_cast<std::uint32_t>(place.chunk - first_chunk_)].bytes.get() + place.offset;
+      std::memcpy(out, &header, sizeof header);
+      out += sizeof header;
+      for (const auto& label : event.labels) {
+        const auto size = static_cast<std::uint32_t>(label.size());
+        std::memcpy(out, &size, sizeof size);
+        out += sizeof size;
+      }
+      const auto put = [&out](std::string_view text) {
+        if (text.empty()) return;
+        std::memcpy(out, text.data(), text.size());
+        out += text.size();
+      };
+      for (const auto text : texts) put(text);
+      for (const auto& label : event.labels) put(label);
+      // Grown by hand so that the ring never holds more room than capacity_ asks for.
+      if (places_.size() < capacity_) {
+        if (places_.size() == places_.capacity()) {
+          places_.reserve(std::min(capacity_, std::max<std::size_t>(64, places_.size() * 2)));
+        }
+        places_.push_back(place);
+      } else {
+        places_[(oldest_ + kept_) % capacity_] = place;
+      }
+      ++kept_;
     }
     if (to_call.empty()) return sequence;
   }
   // Called without the lock: a subscriber may read the log or append to it.
-  for (const auto& callback : to_call) (*callback)(*copy);
+  const Event copy = materialize(event, sequence);
+  for (const auto& callback : to_call) (*callback)(copy);
   return sequence;
+}
+
+EventLog::Place EventLog::reserve(std::size_t bytes) {
+  if (chunks_.empty() || chunks_.back().used + bytes > chunks_.back().size) {
+    if (spare_ && spare_->size >= bytes) {
+      chunks_.push_back(std::move(*spare_));
+      spare_.reset();
+      chunks_.back().used = 0;
+    } else {
+      const auto size = std::max(kChunkBytes, bytes);
+      chunks_.push_back(Chunk{std::make_unique_for_overwrite<std::byte[]>(size), size, 0});
+    }
+  }
+  auto& chunk = chunks_.back();
+  const Place place{static_cast<std::uint32_t>(first_chunk_ + chunks_.size() - 1),
+                    static_cast<std::uint32_t>(chunk.used)};
+  chunk.used += bytes;
+  return place;
+}
+
+void EventLog::drop_oldest() {
+  oldest_ = (oldest_ + 1) % places_.size();
+  --kept_;
+  // The chunks before the one the oldest kept event is in hold only dropped events. With none
+  // kept, the newest chunk stays: the next record goes there.
+  const auto needed_from = kept_ > 0 ? static_cast<std::uint32_t>(places_[oldest_].chunk - first_chunk_)
+                                     : static_cast<std::uint32_t>(chunks_.size() - 1);
+  for (std::uint32_t dropped = 0; dropped < needed_from; ++dropped) {
+    if (!spare_) spare_ = std::move(chunks_.front());
+    chunks_.pop_front();
+    ++first_chunk_;
+  }
+}
+
+Event EventLog::decode(Place place) const {
+  const std::byte* in = chunks_[static_cast<std::uint32_t>(place.chunk - first_chunk_)].bytes.get() + place.offset;
+  RecordHeader header;
+  std::memcpy(&header, in, sizeof header);
+  in += sizeof header;
+  std::vector<std::uint32_t> label_sizes(header.label_count);
+  if (header.label_count > 0) std::memcpy(label_sizes.data(), in, label_sizes.size() * sizeof(std::uint32_t));
+  in += label_sizes.size() * sizeof(std::uint32_t);
+  const auto take = [&in](std::size_t size) {
+    std::string text(reinterpret_cast<const char*>(in), size);
+    in += size;
+    return text;
+  };
+  Event event{.sequence = header.sequence,
+              .time = header.time,
+              .kind = header.kind,
+              .name = std::string_view(header.name, header.name_size)};
+  event.region = take(header.sizes[0]);
+  event.secret_arn = take(header.sizes[1]);
+  event.version_id = take(header.sizes[2]);
+  event.step = take(header.sizes[3]);
+  event.message = take(header.sizes[4]);
+  event.attempt = header.attempt;
+  if (header.has_error) event.error = header.error;
+  event.labels.reserve(label_sizes.size());
+  for (const auto size : label_sizes) event.labels.push_back(take(size));
+  return event;
 }
 
 std::vector<Event> EventLog::read(std::uint64_t after, std::size_t limit) const {
   std::lock_guard lock(mutex_);
   std::vector<Event> out;
-  if (events_.empty()) return out;
-  const std::uint64_t first = kept(0).sequence;
+  if (kept_ == 0) return out;
+  const auto place_of = [&](std::size_t age) { return places_[(oldest_ + age) % places_.size()]; };
+  const std::uint64_t first = next_sequence_ - kept_;
   const std::size_t start = after < first ? 0 : static_cast<std::size_t>(after - first + 1);
-  for (std::size_t i = start; i < events_.size() && out.size() < limit; ++i) out.push_back(kept(i));
+  for (std::size_t i = start; i < kept_ && out.size() < limit; ++i) out.push_back(decode(place_of(i)));
   return out;
 }
 
@@ -54,7 +212,7 @@ std::uint64_t EventLog::last_sequence() const {
 
 std::size_t EventLog::size() const {
   std::lock_guard lock(mutex_);
-  return events_.size();
+  return kept_;
 }
 
 std::uint64_t EventLog::subscribe(Subscriber subscriber, bool include_reads) {

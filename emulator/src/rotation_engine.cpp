@@ -117,24 +117,19 @@ void Service::schedule_next(model::Secret& secret, Timestamp anchor, Timestamp a
   queue_->push(Queued{*rotation.next_rotation, next_queue_seq_++, store_.handle(secret), Queued::Kind::kSchedule});
 }
 
-void Service::record(Event event) {
-  if (event.time == Timestamp{}) event.time = now();
-  events_.append(std::move(event));
-}
-
-void Service::emit_service_event(std::string_view name, const model::Secret& secret, std::string version_id,
-                                 std::string step, std::uint32_t attempt, std::string message, Timestamp time) {
-  Event event;
-  event.time = time;
-  event.kind = EventKind::kServiceEvent;
-  event.name = name;
-  event.region = secret.meta.region;
-  event.secret_arn = store_.arn(secret);
-  event.version_id = std::move(version_id);
-  event.step = std::move(step);
-  event.attempt = attempt;
-  event.message = std::move(message);
-  record(std::move(event));
+void Service::emit_service_event(std::string_view name, const model::Secret& secret, std::string_view version_id,
+                                 std::string_view step, std::uint32_t attempt, std::string_view message,
+                                 Timestamp time) {
+  const auto arn = store_.arn(secret);
+  events_.append(EventFields{.time = time,
+                             .kind = EventKind::kServiceEvent,
+                             .name = name,
+                             .region = secret.meta.region,
+                             .secret_arn = arn,
+                             .version_id = version_id,
+                             .step = step,
+                             .attempt = attempt,
+                             .message = message});
 }
 
 void Service::after_write(model::Secret& secret, const std::vector<std::string>& purged,
@@ -145,15 +140,14 @@ void Service::after_write(model::Secret& secret, const std::vector<std::string>&
   for (const auto& move : moves) {
     if (move.label == labels::kPending || move.label == labels::kPrevious) continue;  // spec 12.2
     moved_current = moved_current || move.label == labels::kCurrent;
-    Event event;
-    event.time = now;
-    event.kind = EventKind::kLabelUpdated;
-    event.name = kSecretLabelUpdated;
-    event.region = secret.meta.region;
-    event.secret_arn = store_.arn(secret);
-    event.version_id = move.version_id;
-    event.labels = {move.label};
-    record(std::move(event));
+    const auto arn = store_.arn(secret);
+    events_.append(EventFields{.time = now,
+                               .kind = EventKind::kLabelUpdated,
+                               .name = kSecretLabelUpdated,
+                               .region = secret.meta.region,
+                               .secret_arn = arn,
+                               .version_id = move.version_id,
+                               .labels = std::span(&move.label, 1)});
   }
   if (ended_run) emit_service_event(kRotationAbandoned, secret, *ended_run, {}, 0, {}, now);
   // D5: a write that moved AWSCURRENT by hand counts as a rotation for rate() and
@@ -281,7 +275,7 @@ std::optional<StepReport> Service::step() {
     const auto applied = secret->finish_step(result.outcome, result.message, report.finished, options_.retry);
     report.then = applied.then;
     report.message = applied.reason;
-    const auto step = std::string(model::step_name(call.step));
+    const auto step = model::step_name(call.step);
     switch (applied.then) {
       case model::Then::kNextStep:
         enqueue_step(*secret, report.finished);

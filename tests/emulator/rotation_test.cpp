@@ -657,6 +657,71 @@ TEST_CASE("emulator/events: the log is a bounded buffer and reads from a cursor"
   CHECK(log.read(5).empty());
 }
 
+TEST_CASE("emulator/events: every member reads back as appended, while old events' room is reused") {
+  // The log packs events into chunks of bytes and drops a chunk once it holds only dropped
+  // events: 20,000 events of up to ~3 KB through a log of 500 cross many chunks, and messages
+  // bigger than a chunk get one of their own.
+  constexpr std::size_t kCapacity = 500;
+  constexpr int kEvents = 20'000;
+  smemu::EventLog log(kCapacity);
+  const auto event_number = [](int i) {
+    const auto n = std::to_string(i);
+    smemu::Event event{.time = smemu::kVirtualEpoch + std::chrono::seconds(i),
+                       .kind = static_cast<smemu::EventKind>(i % 3),
+                       .name = i % 2 ? "PutSecretValue" : "RotationFailed",
+                       .region = "region-" + n,
+                       .secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:s" + n,
+                       .version_id = i % 5 ? "token-" + n : "",
+                       .step = i % 4 ? "" : "setSecret",
+                       .attempt = static_cast<std::uint32_t>(i % 7),
+                       .message = std::string(static_cast<std::size_t>(i % 97) * 31, static_cast<char>('a' + i % 26))};
+    for (int l = 0; l < i % 4; ++l) event.labels.push_back("L" + std::to_string(l) + "-" + n);
+    if (i % 3 == 0) event.error = smemu::ErrorCode::ResourceNotFound;
+    if (i == kEvents - 7) event.message = std::string(200'000, 'z');  // bigger than a chunk
+    return event;
+  };
+  std::vector<smemu::Event> subscribed;
+  const auto id = log.subscribe([&](const smemu::Event& event) {
+    if (event.sequence > kEvents - 3) subscribed.push_back(event);
+  });
+  for (int i = 1; i <= kEvents; ++i) CHECK(log.append(event_number(i)) == static_cast<std::uint64_t>(i));
+  log.unsubscribe(id);
+  const auto same = [](const smemu::Event& a, const smemu::Event& b) {
+    return a.sequence == b.sequence && a.time == b.time && a.kind == b.kind && a.name == b.name &&
+           a.region == b.region && a.secret_arn == b.secret_arn && a.version_id == b.version_id &&
+           a.labels == b.labels && a.step == b.step && a.attempt == b.attempt && a.error == b.error &&
+           a.message == b.message;
+  };
+  CHECK(log.size() == kCapacity);
+  const auto kept = log.read(0);
+  REQUIRE(kept.size() == kCapacity);
+  for (std::size_t k = 0; k < kept.size(); ++k) {
+    auto expected = event_number(kEvents - static_cast<int>(kCapacity) + 1 + static_cast<int>(k));
+    expected.sequence = static_cast<std::uint64_t>(kEvents) - kCapacity + 1 + k;
+    CAPTURE(expected.sequence);
+    CHECK(same(kept[k], expected));
+  }
+  REQUIRE(subscribed.size() == 3);
+  auto last = event_number(kEvents);
+  last.sequence = kEvents;
+  CHECK(same(subscribed.back(), last));
+  const auto tail = log.read(kEvents - 2, 1);
+  REQUIRE(tail.size() == 1);
+  CHECK(tail.front().sequence == static_cast<std::uint64_t>(kEvents - 1));
+}
+
+TEST_CASE("emulator/events: a log of capacity 0 keeps nothing but still numbers and hands out events") {
+  smemu::EventLog log(0);
+  std::vector<std::string> seen;
+  log.subscribe([&](const smemu::Event& event) { seen.push_back(event.version_id); });
+  CHECK(log.append(smemu::Event{.name = "X", .version_id = "a"}) == 1);
+  CHECK(log.append(smemu::Event{.name = "X", .version_id = "b"}) == 2);
+  CHECK(log.size() == 0);
+  CHECK(log.read(0).empty());
+  CHECK(log.last_sequence() == 2);
+  CHECK(seen == std::vector<std::string>{"a", "b"});
+}
+
 TEST_CASE("emulator/rotation: builtin:template by spec, twice in a row, in both variants (issue 3 item 7)") {
   for (const auto* spec : {"builtin:template", "builtin:template?remove_pending=true"}) {
     CAPTURE(spec);

@@ -14,11 +14,14 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,13 +54,32 @@ struct Event {
   std::string message{};       // error message, or the reason a rotation failed
 };
 
+// An event as append() takes it: the members of Event, viewing the caller's strings, which the
+// log copies. Appending costs no allocation of the caller's.
+struct EventFields {
+  Timestamp time{};
+  EventKind kind = EventKind::kApiCall;
+  std::string_view name{};  // must outlive the log (a string literal)
+  std::string_view region{};
+  std::string_view secret_arn{};
+  std::string_view version_id{};
+  std::span<const std::string> labels{};
+  std::string_view step{};
+  std::uint32_t attempt = 0;
+  std::optional<ErrorCode> error{};
+  std::string_view message{};
+};
+
 class EventLog {
  public:
   static constexpr std::size_t kDefaultCapacity = 1'000'000;
   explicit EventLog(std::size_t capacity = kDefaultCapacity) : capacity_(capacity) {}
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
 
-  // Appends `event`, giving it the next sequence number; returns that number.
-  std::uint64_t append(Event event);
+  // Appends the event, giving it the next sequence number; returns that number.
+  std::uint64_t append(const EventFields& event);
+  std::uint64_t append(const Event& event);  // its sequence is ignored
   // Whether a successful read should be recorded: only while a subscriber asked for reads.
   // Lock-free: it is asked on every read.
   bool wants_reads() const { return read_subscribers_.load(std::memory_order_relaxed) > 0; }
@@ -79,16 +101,37 @@ class EventLog {
     bool include_reads;
     std::shared_ptr<Subscriber> callback;
   };
+  // Where a kept event's record starts: the chunk, counted from the first ever modulo 2^32 (the
+  // differences the log takes stay right as long as fewer than 2^32 chunks are kept), and the
+  // offset in it.
+  struct Place {
+    std::uint32_t chunk;
+    std::uint32_t offset;
+  };
+  struct Chunk {
+    std::unique_ptr<std::byte[]> bytes;
+    std::size_t size;  // room
+    std::size_t used;
+  };
 
-  // The event `age` places after the oldest kept one. REQUIRES: mutex_ held, age < events_.size().
-  const Event& kept(std::size_t age) const { return events_[(oldest_ + age) % events_.size()]; }
+  // REQUIRES for all: mutex_ held.
+  // Room for a record of `bytes` at the end of the newest chunk (a new chunk when it is full).
+  Place reserve(std::size_t bytes);
+  // Drops the oldest kept event, and its chunk once no kept event is in it.
+  void drop_oldest();
+  Event decode(Place place) const;
 
   mutable std::mutex mutex_;
   std::size_t capacity_;
-  // A ring: it grows to capacity_, then each event overwrites the oldest, at oldest_. One vector
-  // rather than a std::deque, whose blocks hold two Events each (an allocation per two events).
-  std::vector<Event> events_;
+  // The kept events are records (a fixed header, then their strings) packed one after another in
+  // chunks of bytes: an append allocates nothing but, now and then, a chunk, and nothing moves
+  // when the log grows. places_ is a ring of where each kept event starts, oldest at oldest_.
+  std::deque<Chunk> chunks_;
+  std::uint32_t first_chunk_ = 0;  // the number of chunks_.front()
+  std::optional<Chunk> spare_;     // a dropped chunk, reused by the next one needed
+  std::vector<Place> places_;
   std::size_t oldest_ = 0;
+  std::size_t kept_ = 0;
   std::uint64_t next_sequence_ = 1;
   std::uint64_t next_subscription_ = 1;
   std::vector<Subscription> subscriptions_;

@@ -229,15 +229,14 @@ class Service {
   // rate() and AutomaticallyAfterDays) and queues the scheduled rotation there.
   void schedule_next(model::Secret& secret, Timestamp anchor, Timestamp after);
   void start_scheduled(model::Secret& secret, Timestamp due, Timestamp now);
-  void emit_service_event(std::string_view name, const model::Secret& secret, std::string version_id,
-                          std::string step, std::uint32_t attempt, std::string message, Timestamp time);
+  void emit_service_event(std::string_view name, const model::Secret& secret, std::string_view version_id,
+                          std::string_view step, std::uint32_t attempt, std::string_view message, Timestamp time);
   // Service events for what a write or label move did: EndSecretVersionDelete per purged version,
   // Secret Label Updated per moved label (not AWSPENDING or AWSPREVIOUS, spec 12.2),
   // RotationAbandoned, and D5's new NextRotationDate after a manual write of AWSCURRENT.
   void after_write(model::Secret& secret, const std::vector<std::string>& purged,
                    const std::vector<model::LabelMove>& moves, const std::optional<std::string>& ended_run,
                    Timestamp now);
-  void record(Event event);
   void notify_work();
 
   Timestamp now() const { return clock_->now(); }
@@ -282,11 +281,7 @@ template <class Request, class Response>
 void Service::record_call(std::string_view operation, bool is_read, const CallContext& context,
                           const Request& request, const Result<Response>& result) {
   if (result.ok() && is_read && !events_.wants_reads()) return;
-  Event event;
-  event.time = now();
-  event.kind = EventKind::kApiCall;
-  event.name = operation;
-  event.region = std::string(context.region);
+  EventFields event{.time = now(), .kind = EventKind::kApiCall, .name = operation, .region = context.region};
   if constexpr (requires { request.secret_id; }) {
     if (request.secret_id) event.secret_arn = *request.secret_id;
   } else if constexpr (requires { request.name; }) {
@@ -298,7 +293,7 @@ void Service::record_call(std::string_view operation, bool is_read, const CallCo
   if constexpr (requires { request.version_stages; }) {
     if (request.version_stages) event.labels = *request.version_stages;
   } else if constexpr (requires { request.version_stage; }) {
-    if (request.version_stage) event.labels = {*request.version_stage};
+    if (request.version_stage) event.labels = std::span(&*request.version_stage, 1);
   }
   if (result.ok()) {
     if constexpr (requires { result.value().arn; }) {
@@ -308,7 +303,7 @@ void Service::record_call(std::string_view operation, bool is_read, const CallCo
     event.error = result.error().code;
     event.message = result.error().message;
   }
-  events_.append(std::move(event));
+  events_.append(event);
 }
 
 }  // namespace smemu
