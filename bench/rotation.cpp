@@ -20,8 +20,10 @@ void rotations(const Options& options, Report& report) {
   Service service;
   auto client = service.client(std::string(kRegion));
   report.check(service.register_function(std::string(kFunction), "builtin:template").ok(), "function registered");
+  std::vector<std::string> names(secrets);  // held, as a caller would, rather than formatted per call
   for (std::size_t i = 0; i < secrets; ++i) {
-    report.check(client.create_secret({.name = secret_name(i), .secret_string = value_of_size(100, i)}).ok(),
+    names[i] = secret_name(i);
+    report.check(client.create_secret({.name = names[i], .secret_string = value_of_size(100, i)}).ok(),
                  "CreateSecret succeeded");
   }
   std::vector<std::string> tokens(secrets);
@@ -32,7 +34,7 @@ void rotations(const Options& options, Report& report) {
       [&] {
         bool ok = true;
         for (std::size_t i = 0; i < secrets; ++i) {
-          auto rotated = client.rotate_secret({.secret_id = secret_name(i), .rotation_lambda_arn = std::string(kFunction)});
+          auto rotated = client.rotate_secret({.secret_id = names[i], .rotation_lambda_arn = std::string(kFunction)});
           ok = ok && rotated.ok();
           if (rotated.ok()) tokens[i] = *rotated->version_id;
         }
@@ -49,7 +51,7 @@ void rotations(const Options& options, Report& report) {
   report.check(steps == rounds * secrets * 4, "every rotation ran its four steps");
   std::size_t finished = 0;
   for (std::size_t i = 0; i < secrets; ++i) {
-    auto current = client.get_secret_value({.secret_id = secret_name(i)});
+    auto current = client.get_secret_value({.secret_id = names[i]});
     finished += current.ok() && current->version_id == tokens[i] &&
                 current->version_stages == std::vector<std::string>{"AWSCURRENT", "AWSPENDING"};
   }

@@ -41,7 +41,10 @@ Result<api::GetRandomPasswordResponse> Service::get_random_password(const CallCo
       {kPunctuation, !request.exclude_punctuation.value_or(false)},
       {kSpace, request.include_space.value_or(false)},
   }};
-  const std::string_view excluded = request.exclude_characters ? std::string_view(*request.exclude_characters) : "";
+  std::array<bool, 256> excluded{};
+  if (request.exclude_characters) {
+    for (const char c : *request.exclude_characters) excluded[static_cast<unsigned char>(c)] = true;
+  }
   // The characters ExcludeCharacters leaves of each included type, one type after the other in a
   // fixed buffer (no allocation per call: every rotation asks for a password).
   bool any_type = false;
@@ -54,7 +57,7 @@ Result<api::GetRandomPasswordResponse> Service::get_random_password(const CallCo
     any_type = true;
     const std::size_t start = used;
     for (const char c : characters) {
-      if (excluded.find(c) == std::string_view::npos) buffer[used++] = c;
+      if (!excluded[static_cast<unsigned char>(c)]) buffer[used++] = c;
     }
     if (used > start) included[included_count++] = std::string_view(buffer.data() + start, used - start);
   }

@@ -1,7 +1,8 @@
 #include "smemu/emulator/random.h"
 
+#include <string_view>
+
 #include <boost/uuid/uuid.hpp>
-#include <boost/uuid/uuid_io.hpp>
 
 namespace smemu {
 namespace {
@@ -71,7 +72,17 @@ std::string SeededRandom::uuid() {
   }
   id.data[6] = static_cast<std::uint8_t>((id.data[6] & 0x0F) | 0x40);  // version 4
   id.data[8] = static_cast<std::uint8_t>((id.data[8] & 0x3F) | 0x80);  // RFC 4122 variant
-  return boost::uuids::to_string(id);
+  // 8-4-4-4-12 lowercase hex digits, as boost::uuids::to_string writes them, but filled in place
+  // (it appends character by character, and a token is drawn for every rotation step).
+  static constexpr std::string_view kHex = "0123456789abcdef";
+  std::string text(36, '-');
+  std::size_t at = 0;
+  for (std::size_t byte = 0; byte < id.size(); ++byte) {
+    if (byte == 4 || byte == 6 || byte == 8 || byte == 10) ++at;
+    text[at++] = kHex[id.data[byte] >> 4];
+    text[at++] = kHex[id.data[byte] & 0x0F];
+  }
+  return text;
 }
 
 }  // namespace smemu
