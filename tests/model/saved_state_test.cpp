@@ -11,22 +11,15 @@
 #include "smemu/model/secret.h"
 #include "smemu/model/store.h"
 
+#include "secret_fixtures.h"
+
 using namespace smemu;
 using namespace smemu::model;
+using smemu::model::testing::meta_named;
 
 namespace {
 
 const Timestamp kT0 = kVirtualEpoch;
-
-SecretMetadata meta_named(std::string name) {
-  SecretMetadata meta;
-  meta.name = std::move(name);
-  meta.region = "us-east-1";
-  meta.primary_region = "us-east-1";
-  meta.suffix = "AbCdEf";
-  meta.created = kT0;
-  return meta;
-}
 
 std::vector<SecretVersion> two_versions() {
   SecretVersion first("v1", SecretValue::string("one"), kT0);

@@ -8,20 +8,14 @@
 #include "smemu/model/secret.h"
 #include "smemu/model/store.h"
 
+#include "secret_fixtures.h"
+
 using namespace smemu;
 using namespace smemu::model;
 
 namespace {
 
-Secret secret_named(std::string name) {
-  SecretMetadata meta;
-  meta.name = std::move(name);
-  meta.region = "us-east-1";
-  meta.primary_region = "us-east-1";
-  meta.suffix = "AbCdEf";
-  meta.created = kVirtualEpoch;
-  return Secret(std::move(meta));
-}
+Secret secret_named(std::string name) { return Secret(testing::meta_named(std::move(name))); }
 
 }  // namespace
 
