@@ -217,6 +217,90 @@ Status put_pending(Client& client, const RotationEvent& event, std::string value
   return ok_status();
 }
 
+// Where the "password" member's value lies in `text`, when `text` is a JSON object that
+// ordered_json would dump back to the same bytes: no whitespace, no name twice, and members whose
+// values are strings of printable ASCII without escapes, integers, true, false or null. `found`
+// is false when such an object has no password. nullopt when `text` is not such an object: the
+// caller then parses it in full. (Parsing and dumping a credential object cost about a tenth of a
+// template rotation; most such values are written by a JSON library and already look like this.)
+struct PasswordSpan {
+  bool found = false;
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
+
+std::optional<PasswordSpan> compact_password_span(std::string_view text) {
+  constexpr std::size_t kMaxMembers = 32;  // beyond it the name check would cost more than a parse
+  constexpr std::size_t kMaxDigits = 18;   // every such integer fits ordered_json's int64 as it is
+  const auto printable = [](char c) { return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\'; };
+  std::size_t at = 0;
+  const auto string_at = [&]() -> std::optional<std::string_view> {
+    if (at >= text.size() || text[at] != '"') return std::nullopt;
+    const std::size_t begin = ++at;
+    while (at < text.size() && printable(text[at])) ++at;
+    if (at >= text.size() || text[at] != '"') return std::nullopt;
+    return text.substr(begin, at++ - begin);
+  };
+  const auto value_at = [&]() -> bool {
+    if (at >= text.size()) return false;
+    if (text[at] == '"') return string_at().has_value();
+    for (const std::string_view word : {"true", "false", "null"}) {
+      if (text.substr(at, word.size()) == word) {
+        at += word.size();
+        return true;
+      }
+    }
+    const bool negative = text[at] == '-';
+    if (negative) ++at;
+    const std::size_t digits = at;
+    while (at < text.size() && text[at] >= '0' && text[at] <= '9') ++at;
+    const std::size_t count = at - digits;
+    if (count == 0 || count > kMaxDigits) return false;
+    // No leading zero, and no -0 (dumped as 0); a fraction or an exponent fails the scan after.
+    return text[digits] != '0' || (count == 1 && !negative);
+  };
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}') return std::nullopt;
+  PasswordSpan span;
+  if (text.size() == 2) return span;
+  std::array<std::string_view, kMaxMembers> names{};
+  std::size_t members = 0;
+  at = 1;
+  for (;;) {
+    const auto name = string_at();
+    if (!name || members == kMaxMembers || at >= text.size() || text[at] != ':') return std::nullopt;
+    if (std::find(names.begin(), names.begin() + members, *name) != names.begin() + members) return std::nullopt;
+    names[members++] = *name;
+    const std::size_t begin = ++at;
+    if (!value_at() || at >= text.size()) return std::nullopt;
+    if (*name == "password") span = PasswordSpan{true, begin, at};
+    if (text[at] == '}') return at + 1 == text.size() ? std::optional(span) : std::nullopt;
+    if (text[at++] != ',') return std::nullopt;
+  }
+}
+
+// The template's new value: the bare password, or, for a JSON object with a "password" member,
+// the object with the new password there and its other members kept, dumped as ordered_json does.
+std::string template_value(const std::optional<std::string>& current, std::string password) {
+  if (!current || current->find('{') == std::string::npos) return password;  // cannot be an object
+  const bool printable = std::all_of(password.begin(), password.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+  if (const auto span = printable ? compact_password_span(*current) : std::nullopt) {
+    if (!span->found) return password;
+    std::string value;
+    value.reserve(current->size() - (span->end - span->begin) + password.size() + 2);
+    value.append(*current, 0, span->begin).push_back('"');
+    for (const char c : password) {
+      if (c == '"' || c == '\\') value.push_back('\\');
+      value.push_back(c);
+    }
+    value.push_back('"');
+    return value.append(*current, span->end);
+  }
+  auto json = Json::parse(*current, nullptr, false);
+  if (!json.is_object() || !json.contains("password")) return password;
+  json["password"] = std::move(password);
+  return json.dump();
+}
+
 Status create_template(Client& client, const RotationEvent& event) {
   auto current = call("GetSecretValue",
                       client.get_secret_value(value_request(event.secret_id, labels::kCurrent, nullptr)));
@@ -232,12 +316,7 @@ Status create_template(Client& client, const RotationEvent& event) {
   if (!password) return std::move(password).error();
   // The template stores the bare password; a JSON object with a password keeps its other fields,
   // so that the template can rotate the credential secrets the samples take.
-  auto json = current->secret_string ? Json::parse(*current->secret_string, nullptr, false) : Json();
-  if (json.is_object() && json.contains("password")) {
-    json["password"] = std::move(password).value();
-    return put_pending(client, event, json.dump());
-  }
-  return put_pending(client, event, std::move(password).value());
+  return put_pending(client, event, template_value(current->secret_string, std::move(password).value()));
 }
 
 Status create_database(Client& client, const RotationEvent& event, Strategy strategy) {

@@ -288,6 +288,57 @@ TEST_CASE("emulator/builtin: template replaces the password of a JSON value and 
   CHECK(f.value("AWSCURRENT").starts_with(R"({"username":"alice","password":)"));  // the order is kept
 }
 
+// The new value is what ordered_json gives (parse, set "password", dump) whatever the current
+// value looks like: compact flat objects are rewritten in place, everything else is parsed.
+TEST_CASE("emulator/builtin: template writes the value ordered_json would, for every shape of current value") {
+  using Ordered = nlohmann::ordered_json;
+  const std::vector<std::string> values{
+      R"({"username":"alice","password":"pw-0","note":"kept"})",
+      R"({"password":"x"})",
+      R"({"a":1,"password":-12,"b":true,"c":null,"d":false,"e":0,"f":-7})",
+      R"({"password":"p","port":123456789012345678})",
+      R"({"password":"p","big":1234567890123456789012})",
+      R"({"user": "bob", "password": "pw"})",
+      R"({"password":"p","nested":{"k":[1,2.5]}})",
+      R"({"password":"p\u00e9","x":"caf\u00e9"})",
+      "{\"k\":\"caf\xc3\xa9\",\"password\":\"p\"}",
+      R"({"password":"a","password":"b"})",
+      R"({"n":1.50,"password":"p"})",
+      R"({"n":1e3,"password":"p"})",
+      R"({"n":-0,"password":"p"})",
+      R"({"n":007,"password":"p"})",
+      R"({"password":"p"} )",
+      R"({"k":"v","password":"p"}x)",
+      R"({"k":"v"}})",
+      R"({"username":"alice"})",
+      R"({})",
+      R"(["password"])",
+      R"("a {string} value")",
+      "plain-text-password",
+  };
+  Fixture f;
+  f.install("builtin:template");
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const auto name = "s" + std::to_string(i);
+    f.create(name, values[i]);
+    f.rotate_fully(1, name);
+    const auto written = f.value("AWSCURRENT", name);
+    INFO("current value ", values[i], ", new value ", written);
+    auto expected = Ordered::parse(values[i], nullptr, false);
+    if (expected.is_object() && expected.contains("password")) {
+      const auto password = Ordered::parse(written, nullptr, false);
+      REQUIRE(password.is_object());
+      REQUIRE(password.contains("password"));
+      CHECK(password["password"].get<std::string>().size() == 32);
+      expected["password"] = password["password"];
+      CHECK(written == expected.dump());
+    } else {
+      CHECK(written.size() == 32);  // the bare password
+      CHECK(written.find_first_of("/@\"'\\") == std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("emulator/builtin: template on a secret with no AWSCURRENT fails createSecret, as the sample does (D17)") {
   smemu::ServiceOptions options;
   options.retry.delays = {};
