@@ -28,13 +28,15 @@ Result<api::RotateSecretResponse> Service::rotate_secret(const CallContext& cont
       const auto& r = *request.rotation_rules;
       rules = model::RotationRules{r.automatically_after_days, r.duration, r.schedule_expression};
     }
+    // Built once: the error messages, the events and the response all carry it.
+    auto arn = store_.arn(secret);
     // 4. to 7., then the placeholder (or D2's test version, or D12's re-attempt).
     auto started = secret.start_rotation(
         model::RotateInput{*request.client_request_token, request.rotation_lambda_arn, std::move(rules),
                            request.rotate_immediately.value_or(true)},
-        [this](std::string_view arn) { return has_function(arn); }, now, store_.arn(secret));
+        [this](std::string_view lambda) { return has_function(lambda); }, now, arn);
     if (!started) return std::move(started).error();
-    after_write(secret, started->purged_versions, {}, std::nullopt, now);
+    after_write(secret, arn, started->purged_versions, {}, std::nullopt, now);
     using Kind = model::RotateStart::Kind;
     if (started->kind != Kind::kAlreadyRunning) {
       secret.meta.last_changed = now;
@@ -43,7 +45,7 @@ Result<api::RotateSecretResponse> Service::rotate_secret(const CallContext& cont
       if (started->kind == Kind::kTest) schedule_next(secret, now, now);
     }
     sync_replicas(secret);
-    response = api::RotateSecretResponse{store_.arn(secret), secret.meta.name, *request.client_request_token};
+    response = api::RotateSecretResponse{std::move(arn), secret.meta.name, *request.client_request_token};
   }
   notify_work();
   if (options_.inline_rotation) run_until_idle();

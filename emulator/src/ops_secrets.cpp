@@ -128,8 +128,8 @@ Result<api::CreateSecretResponse> Service::create_secret(const CallContext& cont
     moves = std::move(written->moves);
   }
   auto& stored = store_.insert(std::move(secret));
-  after_write(stored, {}, moves, std::nullopt, now);
   response.arn = store_.arn(stored);
+  after_write(stored, *response.arn, {}, moves, std::nullopt, now);
   response.name = stored.meta.name;
   if (request.add_replica_regions) {
     response.replication_status =
@@ -155,16 +155,18 @@ Result<api::UpdateSecretResponse> Service::update_secret(const CallContext& cont
   if (auto status = detail::check_not_deleted(secret); !status) return std::move(status).error();
   if (auto status = detail::check_primary(secret); !status) return std::move(status).error();
 
+  // Built once: the error messages, the events and the response all carry it.
+  auto arn = store_.arn(secret);
   api::UpdateSecretResponse response;
   if (value.value()) {
     // D4: the same rules as PutSecretValue for a token that already names a version.
     auto written = secret.write_version(model::VersionWrite{*request.client_request_token, std::move(*value.value()),
                                                             std::nullopt},
-                                        now, store_.arn(secret));
+                                        now, arn);
     if (!written) return std::move(written).error();
     response.version_id = *request.client_request_token;
     if (written->kind != model::WriteOutcome::Kind::kReplayed) {
-      after_write(secret, written->purged_versions, written->moves, detail::abandoned_rotation(*written), now);
+      after_write(secret, arn, written->purged_versions, written->moves, detail::abandoned_rotation(*written), now);
     }
   }
   if (request.description) {
@@ -178,7 +180,7 @@ Result<api::UpdateSecretResponse> Service::update_secret(const CallContext& cont
   if (request.type) secret.meta.type = request.type;
   secret.meta.last_changed = now;
   sync_replicas(secret);
-  response.arn = store_.arn(secret);
+  response.arn = std::move(arn);
   response.name = secret.meta.name;
   return response;
 }

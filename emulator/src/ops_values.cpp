@@ -101,7 +101,7 @@ Result<api::PutSecretValueResponse> Service::put_secret_value(const CallContext&
   if (!written) return std::move(written).error();
   if (written->kind != model::WriteOutcome::Kind::kReplayed) {
     secret.meta.last_changed = now;
-    after_write(secret, written->purged_versions, written->moves, detail::abandoned_rotation(*written), now);
+    after_write(secret, arn, written->purged_versions, written->moves, detail::abandoned_rotation(*written), now);
     sync_replicas(secret);
   }
   return api::PutSecretValueResponse{std::move(arn), secret.meta.name, *request.client_request_token,
@@ -130,9 +130,10 @@ Result<api::UpdateSecretVersionStageResponse> Service::update_secret_version_sta
     }
   }
   secret.meta.last_changed = now;
-  after_write(secret, {}, moved->moves, std::nullopt, now);
+  auto arn = store_.arn(secret);
+  after_write(secret, arn, {}, moved->moves, std::nullopt, now);
   sync_replicas(secret);
-  return api::UpdateSecretVersionStageResponse{store_.arn(secret), secret.meta.name};
+  return api::UpdateSecretVersionStageResponse{std::move(arn), secret.meta.name};
 }
 
 }  // namespace smemu

@@ -35,7 +35,7 @@ std::string timeout_message(Duration timeout) {
 
 void Service::register_function(std::string arn, RotationFunction function, FunctionOptions options) {
   std::lock_guard lock(functions_mutex_);
-  functions_.insert_or_assign(std::move(arn), Registered{std::move(function), options});
+  functions_.insert_or_assign(std::move(arn), std::make_shared<const Registered>(Registered{std::move(function), options}));
 }
 
 Status Service::register_function(std::string arn, std::string_view spec) {
@@ -117,10 +117,9 @@ void Service::schedule_next(model::Secret& secret, Timestamp anchor, Timestamp a
   queue_->push(Queued{*rotation.next_rotation, next_queue_seq_++, store_.handle(secret), Queued::Kind::kSchedule});
 }
 
-void Service::emit_service_event(std::string_view name, const model::Secret& secret, std::string_view version_id,
-                                 std::string_view step, std::uint32_t attempt, std::string_view message,
-                                 Timestamp time) {
-  const auto arn = store_.arn(secret);
+void Service::emit_service_event(std::string_view name, const model::Secret& secret, std::string_view arn,
+                                 std::string_view version_id, std::string_view step, std::uint32_t attempt,
+                                 std::string_view message, Timestamp time) {
   events_.append(EventFields{.time = time,
                              .kind = EventKind::kServiceEvent,
                              .name = name,
@@ -132,15 +131,14 @@ void Service::emit_service_event(std::string_view name, const model::Secret& sec
                              .message = message});
 }
 
-void Service::after_write(model::Secret& secret, const std::vector<std::string>& purged,
+void Service::after_write(model::Secret& secret, std::string_view arn, const std::vector<std::string>& purged,
                           const std::vector<model::LabelMove>& moves, const std::optional<std::string>& ended_run,
                           Timestamp now) {
-  for (const auto& id : purged) emit_service_event(kEndSecretVersionDelete, secret, id, {}, 0, {}, now);
+  for (const auto& id : purged) emit_service_event(kEndSecretVersionDelete, secret, arn, id, {}, 0, {}, now);
   bool moved_current = false;
   for (const auto& move : moves) {
     if (move.label == labels::kPending || move.label == labels::kPrevious) continue;  // spec 12.2
     moved_current = moved_current || move.label == labels::kCurrent;
-    const auto arn = store_.arn(secret);
     events_.append(EventFields{.time = now,
                                .kind = EventKind::kLabelUpdated,
                                .name = kSecretLabelUpdated,
@@ -149,7 +147,7 @@ void Service::after_write(model::Secret& secret, const std::vector<std::string>&
                                .version_id = move.version_id,
                                .labels = std::span(&move.label, 1)});
   }
-  if (ended_run) emit_service_event(kRotationAbandoned, secret, *ended_run, {}, 0, {}, now);
+  if (ended_run) emit_service_event(kRotationAbandoned, secret, arn, *ended_run, {}, 0, {}, now);
   // D5: a write that moved AWSCURRENT by hand counts as a rotation for rate() and
   // AutomaticallyAfterDays schedules; the rotation's own finishSecret is not a manual write.
   const bool rotating = secret.run().has_value();
@@ -176,15 +174,15 @@ void Service::start_scheduled(model::Secret& secret, Timestamp due, Timestamp no
     return;
   }
   const auto token = new_request_token();
+  const auto arn = store_.arn(secret);
   auto started = secret.start_rotation(model::RotateInput{token, std::nullopt, std::nullopt, true},
-                                       [this](std::string_view arn) { return has_function(arn); }, now,
-                                       store_.arn(secret));
+                                       [this](std::string_view lambda) { return has_function(lambda); }, now, arn);
   if (!started) {
-    emit_service_event(kRotationFailed, secret, token, {}, 1, started.error().message, now);
+    emit_service_event(kRotationFailed, secret, arn, token, {}, 1, started.error().message, now);
     schedule_next(secret, due, due);
     return;
   }
-  after_write(secret, started->purged_versions, {}, std::nullopt, now);
+  after_write(secret, arn, started->purged_versions, {}, std::nullopt, now);
   enqueue_step(secret, now);
 }
 
@@ -217,18 +215,18 @@ std::optional<StepReport> Service::step() {
       region = secret->meta.region;
       report.secret_arn = store_.arn(*secret);
       if (call.first_of_attempt) {
-        emit_service_event(call.test_only ? kTestRotationStarted : kRotationStarted, *secret, call.token, {},
-                           call.attempt, {}, now);
+        emit_service_event(call.test_only ? kTestRotationStarted : kRotationStarted, *secret, report.secret_arn,
+                           call.token, {}, call.attempt, {}, now);
       }
       break;
     }
   }
-  report.token = call.token;
+  report.token = std::move(call.token);
   report.step = call.step;
   report.attempt = call.attempt;
   report.started = now;
 
-  std::optional<Registered> function;
+  RegisteredPtr function;
   {
     std::lock_guard lock(functions_mutex_);
     if (auto it = functions_.find(call.lambda_arn); it != functions_.end()) function = it->second;
@@ -241,8 +239,9 @@ std::optional<StepReport> Service::step() {
     timeout = function->options.timeout;
     Client client(*this, region);
     // The RotationToken is opaque (spec 5.3): a fresh UUID per invocation from the token stream.
-    const RotationEvent event{std::string(model::step_name(call.step)), report.secret_arn, call.token,
-                              new_request_token()};
+    // The ARN is lent to the event and taken back afterwards rather than copied.
+    RotationEvent event{std::string(model::step_name(call.step)), std::move(report.secret_arn), report.token,
+                        new_request_token()};
     try {
       result = function->function(event, client);
     } catch (const std::exception& error) {
@@ -251,6 +250,7 @@ std::optional<StepReport> Service::step() {
       // Otherwise the run would stay "running" for good and settle() would wait for it forever.
       result = StepResult::error("Unhandled exception of a type not derived from std::exception");
     }
+    report.secret_arn = std::move(event.secret_id);
     if (result.time_used > timeout) result.outcome = model::Outcome::kTimeout;
   }
   if (result.outcome == model::Outcome::kTimeout) {
@@ -266,8 +266,8 @@ std::optional<StepReport> Service::step() {
     // the step over before its effects.
     if (--steps_running_ == 0) steps_done_.notify_all();
     auto* secret = store_.find(handle);
-    const auto& run = secret ? secret->run() : std::optional<model::RotationRun>{};
-    if (!run || run->token != call.token || run->phase != model::RotationRun::Phase::kRunning) {
+    const model::RotationRun* run = secret && secret->run() ? &*secret->run() : nullptr;
+    if (!run || run->token != report.token || run->phase != model::RotationRun::Phase::kRunning) {
       report.discarded = true;  // cancelled or abandoned while the function ran
       report.message = result.message;
       return report;
@@ -281,13 +281,13 @@ std::optional<StepReport> Service::step() {
         enqueue_step(*secret, report.finished);
         break;
       case model::Then::kSucceeded:
-        emit_service_event(call.test_only ? kTestRotationSucceeded : kRotationSucceeded, *secret, call.token, {},
-                           call.attempt, {}, report.finished);
+        emit_service_event(call.test_only ? kTestRotationSucceeded : kRotationSucceeded, *secret, report.secret_arn,
+                           report.token, {}, call.attempt, {}, report.finished);
         if (!call.test_only) schedule_next(*secret, report.finished, report.finished);
         break;
       case model::Then::kAttemptFailed:
-        emit_service_event(call.test_only ? kTestRotationFailed : kRotationFailed, *secret, call.token, step,
-                           call.attempt, applied.reason, report.finished);
+        emit_service_event(call.test_only ? kTestRotationFailed : kRotationFailed, *secret, report.secret_arn,
+                           report.token, step, call.attempt, applied.reason, report.finished);
         if (applied.retry_at) enqueue_step(*secret, *applied.retry_at);
         break;
     }

@@ -49,7 +49,7 @@ std::size_t Service::load_secrets(std::vector<model::Secret> secrets) {
         if (stored.resume_interrupted(now)) {
           // finishSecret had done its work before the stop: the rotation succeeded, said as step()
           // says it (the event name is rotation_engine.cpp's kRotationSucceeded).
-          emit_service_event("RotationSucceeded", stored, token, {}, attempt, {}, now);
+          emit_service_event("RotationSucceeded", stored, store_.arn(stored), token, {}, attempt, {}, now);
           schedule_next(stored, now, now);
           scheduled = true;
         }

@@ -165,13 +165,12 @@ StepApplied Secret::finish_step(Outcome outcome, std::string_view reason, Timest
   const auto& row = transition(run_->test_only(), run_->step, outcome);
   StepApplied applied{row.then, std::string(reason), false, std::nullopt};
   if (outcome == Outcome::kOk) {
-    const auto stages = labels_of(run_->token);
-    auto has = [&](std::string_view label) { return std::find(stages.begin(), stages.end(), label) != stages.end(); };
     const auto* version = find_version(run_->token);
-    if (row.guard == Guard::kTokenHoldsValueAndPending && !(version && !version->value.empty() && has(labels::kPending))) {
+    if (row.guard == Guard::kTokenHoldsValueAndPending &&
+        !(version && !version->value.empty() && has_label(run_->token, labels::kPending))) {
       applied.then = Then::kAttemptFailed;
       applied.reason = std::string(kNoPendingValueAfterCreate);
-    } else if (row.guard == Guard::kTokenIsCurrent && !has(labels::kCurrent)) {
+    } else if (row.guard == Guard::kTokenIsCurrent && !has_label(run_->token, labels::kCurrent)) {
       applied.then = Then::kAttemptFailed;
       applied.reason = std::string(kNotCurrentAfterFinish);
     }

@@ -222,6 +222,8 @@ class Service {
     RotationFunction function;
     FunctionOptions options;
   };
+  // Shared, not copied, with a step that runs one: it may be replaced or removed meanwhile.
+  using RegisteredPtr = std::shared_ptr<const Registered>;
 
   // The engine (rotation_engine.cpp). REQUIRES for all: mutex_ held exclusively.
   void enqueue_step(const model::Secret& secret, Timestamp due);
@@ -229,12 +231,14 @@ class Service {
   // rate() and AutomaticallyAfterDays) and queues the scheduled rotation there.
   void schedule_next(model::Secret& secret, Timestamp anchor, Timestamp after);
   void start_scheduled(model::Secret& secret, Timestamp due, Timestamp now);
-  void emit_service_event(std::string_view name, const model::Secret& secret, std::string_view version_id,
-                          std::string_view step, std::uint32_t attempt, std::string_view message, Timestamp time);
+  // `arn` is the secret's (Store::arn): callers have it at hand, and it costs an allocation.
+  void emit_service_event(std::string_view name, const model::Secret& secret, std::string_view arn,
+                          std::string_view version_id, std::string_view step, std::uint32_t attempt,
+                          std::string_view message, Timestamp time);
   // Service events for what a write or label move did: EndSecretVersionDelete per purged version,
   // Secret Label Updated per moved label (not AWSPENDING or AWSPREVIOUS, spec 12.2),
   // RotationAbandoned, and D5's new NextRotationDate after a manual write of AWSCURRENT.
-  void after_write(model::Secret& secret, const std::vector<std::string>& purged,
+  void after_write(model::Secret& secret, std::string_view arn, const std::vector<std::string>& purged,
                    const std::vector<model::LabelMove>& moves, const std::optional<std::string>& ended_run,
                    Timestamp now);
   void notify_work();
@@ -268,7 +272,7 @@ class Service {
   std::condition_variable_any steps_done_;  // notified when steps_running_ drops to 0
 
   mutable std::mutex functions_mutex_;
-  std::map<std::string, Registered, std::less<>> functions_;
+  std::map<std::string, RegisteredPtr, std::less<>> functions_;
   std::optional<ProcessHost> process_host_;  // under functions_mutex_
   std::mutex listener_mutex_;
   std::function<void()> work_listener_;
