@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "smemu/emulator/service.h"
@@ -41,49 +42,73 @@ struct Service::Queued {
   Kind kind;
 };
 
-// The engine's queue, earliest (due, seq) first: a binary heap of small keys in one vector, the
-// entries themselves in slots beside it. A million secrets with schedules queue a million
-// entries; the heap's sifts then touch 24-byte keys (several to a cache line) rather than whole
-// entries or tree nodes, and queueing allocates no node.
+// The engine's queue, earliest (due, seq) first. Steps and scheduled rotations wait in two
+// heaps, and pop() takes the earlier of their fronts, so the order is that of one queue: with a
+// million schedules queued, a rotation's four steps then sift through a heap of the few runs in
+// flight instead of through the million (each sift of that heap waited on memory at every level).
 class Service::WorkQueue {
  public:
-  bool empty() const { return heap_.empty(); }
+  bool empty() const { return steps_.empty() && schedules_.empty(); }
   // REQUIRES: !empty()
-  Timestamp earliest_due() const { return heap_.front().due; }
-  void push(Queued entry) {
-    std::uint32_t slot;
-    if (free_slots_.empty()) {
-      slot = static_cast<std::uint32_t>(entries_.size());
-      entries_.push_back(std::move(entry));
-    } else {
-      slot = free_slots_.back();
-      free_slots_.pop_back();
-      entries_[slot] = std::move(entry);
-    }
-    heap_.push_back(Key{entries_[slot].due, entries_[slot].seq, slot});
-    std::push_heap(heap_.begin(), heap_.end(), later);
-  }
+  Timestamp earliest_due() const { return earliest().front().due; }
+  void push(Queued entry) { (entry.kind == Queued::Kind::kStep ? steps_ : schedules_).push(std::move(entry)); }
   // Removes and returns the earliest entry. REQUIRES: !empty()
-  Queued pop() {
-    std::pop_heap(heap_.begin(), heap_.end(), later);
-    const auto slot = heap_.back().slot;
-    heap_.pop_back();
-    free_slots_.push_back(slot);
-    return std::move(entries_[slot]);
-  }
+  Queued pop() { return earliest().pop(); }
 
  private:
-  struct Key {
-    Timestamp due;
-    std::uint64_t seq;
-    std::uint32_t slot;  // where the entry waits in entries_
-  };
-  // std::*_heap keep the greatest first; ordered by this, the greatest is the earliest.
-  static bool later(const Key& a, const Key& b) { return std::tie(b.due, b.seq) < std::tie(a.due, a.seq); }
+  // A binary heap of small keys in one vector, the entries themselves in slots beside it: the
+  // sifts touch 24-byte keys (several to a cache line) rather than whole entries or tree nodes,
+  // and queueing allocates no node.
+  class Heap {
+   public:
+    struct Key {
+      Timestamp due;
+      std::uint64_t seq;
+      std::uint32_t slot;  // where the entry waits in entries_
+    };
+    bool empty() const { return heap_.empty(); }
+    // REQUIRES: !empty()
+    const Key& front() const { return heap_.front(); }
+    void push(Queued entry) {
+      std::uint32_t slot;
+      if (free_slots_.empty()) {
+        slot = static_cast<std::uint32_t>(entries_.size());
+        entries_.push_back(std::move(entry));
+      } else {
+        slot = free_slots_.back();
+        free_slots_.pop_back();
+        entries_[slot] = std::move(entry);
+      }
+      heap_.push_back(Key{entries_[slot].due, entries_[slot].seq, slot});
+      std::push_heap(heap_.begin(), heap_.end(), later);
+    }
+    // REQUIRES: !empty()
+    Queued pop() {
+      std::pop_heap(heap_.begin(), heap_.end(), later);
+      const auto slot = heap_.back().slot;
+      heap_.pop_back();
+      free_slots_.push_back(slot);
+      return std::move(entries_[slot]);
+    }
+    // std::*_heap keep the greatest first; ordered by this, the greatest is the earliest.
+    static bool later(const Key& a, const Key& b) { return std::tie(b.due, b.seq) < std::tie(a.due, a.seq); }
 
-  std::vector<Key> heap_;
-  std::vector<Queued> entries_;
-  std::vector<std::uint32_t> free_slots_;
+   private:
+    std::vector<Key> heap_;
+    std::vector<Queued> entries_;
+    std::vector<std::uint32_t> free_slots_;
+  };
+
+  // The heap whose front is the earliest entry. REQUIRES: !empty()
+  Heap& earliest() { return const_cast<Heap&>(std::as_const(*this).earliest()); }
+  const Heap& earliest() const {
+    if (steps_.empty()) return schedules_;
+    if (schedules_.empty()) return steps_;
+    return Heap::later(steps_.front(), schedules_.front()) ? schedules_ : steps_;
+  }
+
+  Heap steps_;      // function steps and re-attempts: the rotations in flight
+  Heap schedules_;  // scheduled rotations: one per secret with a schedule
 };
 
 namespace detail {
