@@ -115,21 +115,21 @@ Json encode_secret(const model::Secret& secret) {
            {"suffix", meta.suffix},
            {"primary_region", meta.primary_region},
            {"created", time_of(meta.created)}};
-  put(out, "description", meta.description);
-  put(out, "kms_key_id", meta.kms_key_id);
+  put(out, "description", meta.description.get());
+  put(out, "kms_key_id", meta.kms_key_id.get());
   if (meta.tags) {
     Json tags = Json::array();
     for (const auto& tag : *meta.tags) tags.push_back(Json::array({tag.key, tag.value}));
     out["tags"] = std::move(tags);
   }
-  put(out, "resource_policy", meta.resource_policy);
+  put(out, "resource_policy", meta.resource_policy.get());
   out["rotation"] = encode_rotation(meta.rotation);
   put(out, "last_changed", meta.last_changed);
   put(out, "last_accessed", meta.last_accessed);
   put(out, "deleted", meta.deleted);
   put(out, "deletion_due", meta.deletion_due);
-  put(out, "owning_service", meta.owning_service);
-  put(out, "type", meta.type);
+  put(out, "owning_service", meta.owning_service.get());
+  put(out, "type", meta.type.get());
   Json replicas = Json::array();
   for (const auto& replica : meta.replicas) {
     Json entry{{"region", replica.region}, {"kms_key_id", replica.kms_key_id}, {"status", replica.status}};
