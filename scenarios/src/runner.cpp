@@ -632,13 +632,23 @@ struct Runner::Impl {
   // is resolved, a secret that no longer exists is kept when the event gave its full ARN.
   std::vector<std::string> touched_by(const std::vector<Event>& events) const {
     std::vector<std::string> touched;
+    // A step's events mostly name the same secret the same way: each id is resolved once.
+    std::vector<std::pair<const Event*, std::optional<std::string>>> resolved;
     for (const auto& event : events) {
       if (event.secret_arn.empty()) continue;
-      std::optional<std::string> arn;
-      service.inspect(event.region, event.secret_arn, [&](const model::Secret* secret) {
-        if (secret) arn = arn_of(service.options(), secret->meta);
-      });
-      if (!arn && event.secret_arn.starts_with("arn:")) arn = event.secret_arn;
+      const auto same_id = [&](const auto& entry) {
+        return entry.first->secret_arn == event.secret_arn && entry.first->region == event.region;
+      };
+      auto known = std::find_if(resolved.begin(), resolved.end(), same_id);
+      if (known == resolved.end()) {
+        std::optional<std::string> arn;
+        service.inspect(event.region, event.secret_arn, [&](const model::Secret* secret) {
+          if (secret) arn = arn_of(service.options(), secret->meta);
+        });
+        if (!arn && event.secret_arn.starts_with("arn:")) arn = event.secret_arn;
+        known = resolved.insert(resolved.end(), {&event, std::move(arn)});
+      }
+      const auto& arn = known->second;
       if (arn && std::find(touched.begin(), touched.end(), *arn) == touched.end()) touched.push_back(*arn);
     }
     return touched;
