@@ -263,7 +263,7 @@ class Gen:
                 out.append("check_size(errors, %s.size(), %s, %s, %s);\n" % (value, path_expr, s.get("min", 0),
                                                                           s.get("max", "kNoMax")))
             inner = self.check_stmts(s["member"]["shape"], "e%d" % depth,
-                                     "member_path(%s, i%d)" % (path_expr, depth), depth + 1)
+                                     "MemberPath(%s, i%d)" % (path_expr, depth), depth + 1)
             if inner:
                 out.append("for (std::size_t i%d = 0; i%d < %s.size(); ++i%d) {\n  const auto& e%d = %s[i%d];\n%s}\n" % (
                     depth, depth, value, depth, depth, value, depth, indent("".join(inner), 2)))
@@ -277,17 +277,17 @@ class Gen:
         # nested input structures: validate_members overloads, declared first (they may nest).
         nested = [n for n in self.structs if n in self.input_shapes and not n.endswith("Request")]
         for name in nested:
-            out.append("void validate_members(Violations& errors, const %s& v, const std::string& path);\n" %
+            out.append("void validate_members(Violations& errors, const %s& v, const MemberPath& path);\n" %
                        struct_name(name))
         for name in nested + sorted(n for n in self.input_shapes if n.endswith("Request")):
             s = self.shapes[name]
             is_request = name.endswith("Request")
-            sig = ("void validate_members(Violations& errors, const %s& v, const std::string& path)" if not is_request
+            sig = ("void validate_members(Violations& errors, const %s& v, const MemberPath& path)" if not is_request
                    else "void validate_members(Violations& errors, const %s& v)") % struct_name(name)
             out.append("\n%s {\n" % sig)
             for mname, m in s["members"].items():
                 field = "v." + snake(mname)
-                path = ("path + \".%s\"" % lower_camel(mname)) if not is_request else "std::string(\"%s\")" % lower_camel(mname)
+                path = ("MemberPath(path, \"%s\")" if not is_request else "MemberPath(\"%s\")") % lower_camel(mname)
                 if mname in s.get("required", []):
                     out.append("  if (!%s) errors.missing(%s);\n" % (field, path))
                 stmts = self.check_stmts(m["shape"], "(*%s)" % field, path, 0)

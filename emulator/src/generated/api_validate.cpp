@@ -5,406 +5,406 @@
 namespace smemu::api {
 namespace {
 
-void validate_members(Violations& errors, const Filter& v, const std::string& path);
-void validate_members(Violations& errors, const Tag& v, const std::string& path);
-void validate_members(Violations& errors, const ReplicaRegion& v, const std::string& path);
-void validate_members(Violations& errors, const RotationRules& v, const std::string& path);
-void validate_members(Violations& errors, const ExternalSecretRotationMetadataItem& v, const std::string& path);
+void validate_members(Violations& errors, const Filter& v, const MemberPath& path);
+void validate_members(Violations& errors, const Tag& v, const MemberPath& path);
+void validate_members(Violations& errors, const ReplicaRegion& v, const MemberPath& path);
+void validate_members(Violations& errors, const RotationRules& v, const MemberPath& path);
+void validate_members(Violations& errors, const ExternalSecretRotationMetadataItem& v, const MemberPath& path);
 
-void validate_members(Violations& errors, const Filter& v, const std::string& path) {
+void validate_members(Violations& errors, const Filter& v, const MemberPath& path) {
   if (v.key) {
-    check_enum(errors, (*v.key), path + ".key", {"description", "name", "tag-key", "tag-value", "primary-region", "owning-service", "all"});
+    check_enum(errors, (*v.key), MemberPath(path, "key"), {"description", "name", "tag-key", "tag-value", "primary-region", "owning-service", "all"});
   }
   if (v.values) {
-    check_size(errors, (*v.values).size(), path + ".values", 1, 10);
+    check_size(errors, (*v.values).size(), MemberPath(path, "values"), 1, 10);
     for (std::size_t i0 = 0; i0 < (*v.values).size(); ++i0) {
       const auto& e0 = (*v.values)[i0];
-      check_length(errors, e0, member_path(path + ".values", i0), 0, 512, false, LengthUnit::kChars);
-      check_pattern(errors, e0, member_path(path + ".values", i0), "^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$", false);
+      check_length(errors, e0, MemberPath(MemberPath(path, "values"), i0), 0, 512, false, LengthUnit::kChars);
+      check_pattern(errors, e0, MemberPath(MemberPath(path, "values"), i0), "^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$", false);
     }
   }
 }
 
-void validate_members(Violations& errors, const Tag& v, const std::string& path) {
+void validate_members(Violations& errors, const Tag& v, const MemberPath& path) {
   if (v.key) {
-    check_length(errors, (*v.key), path + ".key", 1, 128, false, LengthUnit::kChars);
+    check_length(errors, (*v.key), MemberPath(path, "key"), 1, 128, false, LengthUnit::kChars);
   }
   if (v.value) {
-    check_length(errors, (*v.value), path + ".value", 0, 256, false, LengthUnit::kChars);
+    check_length(errors, (*v.value), MemberPath(path, "value"), 0, 256, false, LengthUnit::kChars);
   }
 }
 
-void validate_members(Violations& errors, const ReplicaRegion& v, const std::string& path) {
+void validate_members(Violations& errors, const ReplicaRegion& v, const MemberPath& path) {
   if (v.region) {
-    check_length(errors, (*v.region), path + ".region", 1, 128, false, LengthUnit::kChars);
-    check_pattern(errors, (*v.region), path + ".region", "^([a-z]+-)+\\d+$", false);
+    check_length(errors, (*v.region), MemberPath(path, "region"), 1, 128, false, LengthUnit::kChars);
+    check_pattern(errors, (*v.region), MemberPath(path, "region"), "^([a-z]+-)+\\d+$", false);
   }
   if (v.kms_key_id) {
-    check_length(errors, (*v.kms_key_id), path + ".kmsKeyId", 0, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.kms_key_id), MemberPath(path, "kmsKeyId"), 0, 2048, false, LengthUnit::kChars);
   }
 }
 
-void validate_members(Violations& errors, const RotationRules& v, const std::string& path) {
+void validate_members(Violations& errors, const RotationRules& v, const MemberPath& path) {
   if (v.automatically_after_days) {
-    check_range(errors, (*v.automatically_after_days), path + ".automaticallyAfterDays", 1, 1000);
+    check_range(errors, (*v.automatically_after_days), MemberPath(path, "automaticallyAfterDays"), 1, 1000);
   }
   if (v.duration) {
-    check_length(errors, (*v.duration), path + ".duration", 2, 3, false, LengthUnit::kChars);
-    check_pattern(errors, (*v.duration), path + ".duration", "[0-9]+h", false);
+    check_length(errors, (*v.duration), MemberPath(path, "duration"), 2, 3, false, LengthUnit::kChars);
+    check_pattern(errors, (*v.duration), MemberPath(path, "duration"), "[0-9]+h", false);
   }
   if (v.schedule_expression) {
-    check_length(errors, (*v.schedule_expression), path + ".scheduleExpression", 1, 256, false, LengthUnit::kChars);
-    check_pattern(errors, (*v.schedule_expression), path + ".scheduleExpression", "[0-9A-Za-z\\(\\)#\\?\\*\\-\\/, ]+", false);
+    check_length(errors, (*v.schedule_expression), MemberPath(path, "scheduleExpression"), 1, 256, false, LengthUnit::kChars);
+    check_pattern(errors, (*v.schedule_expression), MemberPath(path, "scheduleExpression"), "[0-9A-Za-z\\(\\)#\\?\\*\\-\\/, ]+", false);
   }
 }
 
-void validate_members(Violations& errors, const ExternalSecretRotationMetadataItem& v, const std::string& path) {
+void validate_members(Violations& errors, const ExternalSecretRotationMetadataItem& v, const MemberPath& path) {
   if (v.key) {
-    check_length(errors, (*v.key), path + ".key", 1, 256, false, LengthUnit::kChars);
+    check_length(errors, (*v.key), MemberPath(path, "key"), 1, 256, false, LengthUnit::kChars);
   }
   if (v.value) {
-    check_length(errors, (*v.value), path + ".value", 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.value), MemberPath(path, "value"), 1, 2048, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const BatchGetSecretValueRequest& v) {
   if (v.secret_id_list) {
-    check_size(errors, (*v.secret_id_list).size(), std::string("secretIdList"), 1, 20);
+    check_size(errors, (*v.secret_id_list).size(), MemberPath("secretIdList"), 1, 20);
     for (std::size_t i0 = 0; i0 < (*v.secret_id_list).size(); ++i0) {
       const auto& e0 = (*v.secret_id_list)[i0];
-      check_length(errors, e0, member_path(std::string("secretIdList"), i0), 1, 2048, false, LengthUnit::kChars);
+      check_length(errors, e0, MemberPath(MemberPath("secretIdList"), i0), 1, 2048, false, LengthUnit::kChars);
     }
   }
   if (v.filters) {
-    check_size(errors, (*v.filters).size(), std::string("filters"), 0, 10);
+    check_size(errors, (*v.filters).size(), MemberPath("filters"), 0, 10);
     for (std::size_t i0 = 0; i0 < (*v.filters).size(); ++i0) {
       const auto& e0 = (*v.filters)[i0];
-      validate_members(errors, e0, member_path(std::string("filters"), i0));
+      validate_members(errors, e0, MemberPath(MemberPath("filters"), i0));
     }
   }
   if (v.max_results) {
-    check_range(errors, (*v.max_results), std::string("maxResults"), 1, 20);
+    check_range(errors, (*v.max_results), MemberPath("maxResults"), 1, 20);
   }
   if (v.next_token) {
-    check_length(errors, (*v.next_token), std::string("nextToken"), 1, 4096, false, LengthUnit::kChars);
+    check_length(errors, (*v.next_token), MemberPath("nextToken"), 1, 4096, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const CancelRotateSecretRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const CreateSecretRequest& v) {
-  if (!v.name) errors.missing(std::string("name"));
+  if (!v.name) errors.missing(MemberPath("name"));
   if (v.name) {
-    check_length(errors, (*v.name), std::string("name"), 1, 512, false, LengthUnit::kChars);
+    check_length(errors, (*v.name), MemberPath("name"), 1, 512, false, LengthUnit::kChars);
   }
   if (v.client_request_token) {
-    check_length(errors, (*v.client_request_token), std::string("clientRequestToken"), 32, 64, false, LengthUnit::kChars);
+    check_length(errors, (*v.client_request_token), MemberPath("clientRequestToken"), 32, 64, false, LengthUnit::kChars);
   }
   if (v.description) {
-    check_length(errors, (*v.description), std::string("description"), 0, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.description), MemberPath("description"), 0, 2048, false, LengthUnit::kChars);
   }
   if (v.kms_key_id) {
-    check_length(errors, (*v.kms_key_id), std::string("kmsKeyId"), 0, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.kms_key_id), MemberPath("kmsKeyId"), 0, 2048, false, LengthUnit::kChars);
   }
   if (v.secret_binary) {
-    check_length(errors, (*v.secret_binary), std::string("secretBinary"), 1, 65536, true, LengthUnit::kBytes);
+    check_length(errors, (*v.secret_binary), MemberPath("secretBinary"), 1, 65536, true, LengthUnit::kBytes);
   }
   if (v.secret_string) {
-    check_length(errors, (*v.secret_string), std::string("secretString"), 1, 65536, true, LengthUnit::kBytes);
+    check_length(errors, (*v.secret_string), MemberPath("secretString"), 1, 65536, true, LengthUnit::kBytes);
   }
   if (v.tags) {
     for (std::size_t i0 = 0; i0 < (*v.tags).size(); ++i0) {
       const auto& e0 = (*v.tags)[i0];
-      validate_members(errors, e0, member_path(std::string("tags"), i0));
+      validate_members(errors, e0, MemberPath(MemberPath("tags"), i0));
     }
   }
   if (v.add_replica_regions) {
-    check_size(errors, (*v.add_replica_regions).size(), std::string("addReplicaRegions"), 1, kNoMax);
+    check_size(errors, (*v.add_replica_regions).size(), MemberPath("addReplicaRegions"), 1, kNoMax);
     for (std::size_t i0 = 0; i0 < (*v.add_replica_regions).size(); ++i0) {
       const auto& e0 = (*v.add_replica_regions)[i0];
-      validate_members(errors, e0, member_path(std::string("addReplicaRegions"), i0));
+      validate_members(errors, e0, MemberPath(MemberPath("addReplicaRegions"), i0));
     }
   }
   if (v.type) {
-    check_length(errors, (*v.type), std::string("type"), 0, 256, false, LengthUnit::kChars);
+    check_length(errors, (*v.type), MemberPath("type"), 0, 256, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const DeleteResourcePolicyRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const DeleteSecretRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const DescribeSecretRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const GetRandomPasswordRequest& v) {
   if (v.password_length) {
-    check_range(errors, (*v.password_length), std::string("passwordLength"), 1, 4096);
+    check_range(errors, (*v.password_length), MemberPath("passwordLength"), 1, 4096);
   }
   if (v.exclude_characters) {
-    check_length(errors, (*v.exclude_characters), std::string("excludeCharacters"), 0, 4096, false, LengthUnit::kChars);
+    check_length(errors, (*v.exclude_characters), MemberPath("excludeCharacters"), 0, 4096, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const GetResourcePolicyRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const GetSecretValueRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
   if (v.version_id) {
-    check_length(errors, (*v.version_id), std::string("versionId"), 32, 64, false, LengthUnit::kChars);
+    check_length(errors, (*v.version_id), MemberPath("versionId"), 32, 64, false, LengthUnit::kChars);
   }
   if (v.version_stage) {
-    check_length(errors, (*v.version_stage), std::string("versionStage"), 1, 256, false, LengthUnit::kChars);
+    check_length(errors, (*v.version_stage), MemberPath("versionStage"), 1, 256, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const ListSecretVersionIdsRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
   if (v.max_results) {
-    check_range(errors, (*v.max_results), std::string("maxResults"), 1, 100);
+    check_range(errors, (*v.max_results), MemberPath("maxResults"), 1, 100);
   }
   if (v.next_token) {
-    check_length(errors, (*v.next_token), std::string("nextToken"), 1, 4096, false, LengthUnit::kChars);
+    check_length(errors, (*v.next_token), MemberPath("nextToken"), 1, 4096, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const ListSecretsRequest& v) {
   if (v.max_results) {
-    check_range(errors, (*v.max_results), std::string("maxResults"), 1, 100);
+    check_range(errors, (*v.max_results), MemberPath("maxResults"), 1, 100);
   }
   if (v.next_token) {
-    check_length(errors, (*v.next_token), std::string("nextToken"), 1, 4096, false, LengthUnit::kChars);
+    check_length(errors, (*v.next_token), MemberPath("nextToken"), 1, 4096, false, LengthUnit::kChars);
   }
   if (v.filters) {
-    check_size(errors, (*v.filters).size(), std::string("filters"), 0, 10);
+    check_size(errors, (*v.filters).size(), MemberPath("filters"), 0, 10);
     for (std::size_t i0 = 0; i0 < (*v.filters).size(); ++i0) {
       const auto& e0 = (*v.filters)[i0];
-      validate_members(errors, e0, member_path(std::string("filters"), i0));
+      validate_members(errors, e0, MemberPath(MemberPath("filters"), i0));
     }
   }
   if (v.sort_order) {
-    check_enum(errors, (*v.sort_order), std::string("sortOrder"), {"asc", "desc"});
+    check_enum(errors, (*v.sort_order), MemberPath("sortOrder"), {"asc", "desc"});
   }
   if (v.sort_by) {
-    check_enum(errors, (*v.sort_by), std::string("sortBy"), {"created-date", "last-accessed-date", "last-changed-date", "name"});
+    check_enum(errors, (*v.sort_by), MemberPath("sortBy"), {"created-date", "last-accessed-date", "last-changed-date", "name"});
   }
 }
 
 void validate_members(Violations& errors, const PutResourcePolicyRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
-  if (!v.resource_policy) errors.missing(std::string("resourcePolicy"));
+  if (!v.resource_policy) errors.missing(MemberPath("resourcePolicy"));
   if (v.resource_policy) {
-    check_length(errors, (*v.resource_policy), std::string("resourcePolicy"), 1, 20480, false, LengthUnit::kChars);
+    check_length(errors, (*v.resource_policy), MemberPath("resourcePolicy"), 1, 20480, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const PutSecretValueRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
   if (v.client_request_token) {
-    check_length(errors, (*v.client_request_token), std::string("clientRequestToken"), 32, 64, false, LengthUnit::kChars);
+    check_length(errors, (*v.client_request_token), MemberPath("clientRequestToken"), 32, 64, false, LengthUnit::kChars);
   }
   if (v.secret_binary) {
-    check_length(errors, (*v.secret_binary), std::string("secretBinary"), 1, 65536, true, LengthUnit::kBytes);
+    check_length(errors, (*v.secret_binary), MemberPath("secretBinary"), 1, 65536, true, LengthUnit::kBytes);
   }
   if (v.secret_string) {
-    check_length(errors, (*v.secret_string), std::string("secretString"), 1, 65536, true, LengthUnit::kBytes);
+    check_length(errors, (*v.secret_string), MemberPath("secretString"), 1, 65536, true, LengthUnit::kBytes);
   }
   if (v.version_stages) {
-    check_size(errors, (*v.version_stages).size(), std::string("versionStages"), 1, 20);
+    check_size(errors, (*v.version_stages).size(), MemberPath("versionStages"), 1, 20);
     for (std::size_t i0 = 0; i0 < (*v.version_stages).size(); ++i0) {
       const auto& e0 = (*v.version_stages)[i0];
-      check_length(errors, e0, member_path(std::string("versionStages"), i0), 1, 256, false, LengthUnit::kChars);
+      check_length(errors, e0, MemberPath(MemberPath("versionStages"), i0), 1, 256, false, LengthUnit::kChars);
     }
   }
   if (v.rotation_token) {
-    check_length(errors, (*v.rotation_token), std::string("rotationToken"), 36, 256, true, LengthUnit::kBytes);
-    check_pattern(errors, (*v.rotation_token), std::string("rotationToken"), "^[a-zA-Z0-9\\-]+$", true);
+    check_length(errors, (*v.rotation_token), MemberPath("rotationToken"), 36, 256, true, LengthUnit::kBytes);
+    check_pattern(errors, (*v.rotation_token), MemberPath("rotationToken"), "^[a-zA-Z0-9\\-]+$", true);
   }
 }
 
 void validate_members(Violations& errors, const RemoveRegionsFromReplicationRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
-  if (!v.remove_replica_regions) errors.missing(std::string("removeReplicaRegions"));
+  if (!v.remove_replica_regions) errors.missing(MemberPath("removeReplicaRegions"));
   if (v.remove_replica_regions) {
-    check_size(errors, (*v.remove_replica_regions).size(), std::string("removeReplicaRegions"), 1, kNoMax);
+    check_size(errors, (*v.remove_replica_regions).size(), MemberPath("removeReplicaRegions"), 1, kNoMax);
     for (std::size_t i0 = 0; i0 < (*v.remove_replica_regions).size(); ++i0) {
       const auto& e0 = (*v.remove_replica_regions)[i0];
-      check_length(errors, e0, member_path(std::string("removeReplicaRegions"), i0), 1, 128, false, LengthUnit::kChars);
-      check_pattern(errors, e0, member_path(std::string("removeReplicaRegions"), i0), "^([a-z]+-)+\\d+$", false);
+      check_length(errors, e0, MemberPath(MemberPath("removeReplicaRegions"), i0), 1, 128, false, LengthUnit::kChars);
+      check_pattern(errors, e0, MemberPath(MemberPath("removeReplicaRegions"), i0), "^([a-z]+-)+\\d+$", false);
     }
   }
 }
 
 void validate_members(Violations& errors, const ReplicateSecretToRegionsRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
-  if (!v.add_replica_regions) errors.missing(std::string("addReplicaRegions"));
+  if (!v.add_replica_regions) errors.missing(MemberPath("addReplicaRegions"));
   if (v.add_replica_regions) {
-    check_size(errors, (*v.add_replica_regions).size(), std::string("addReplicaRegions"), 1, kNoMax);
+    check_size(errors, (*v.add_replica_regions).size(), MemberPath("addReplicaRegions"), 1, kNoMax);
     for (std::size_t i0 = 0; i0 < (*v.add_replica_regions).size(); ++i0) {
       const auto& e0 = (*v.add_replica_regions)[i0];
-      validate_members(errors, e0, member_path(std::string("addReplicaRegions"), i0));
+      validate_members(errors, e0, MemberPath(MemberPath("addReplicaRegions"), i0));
     }
   }
 }
 
 void validate_members(Violations& errors, const RestoreSecretRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const RotateSecretRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
   if (v.client_request_token) {
-    check_length(errors, (*v.client_request_token), std::string("clientRequestToken"), 32, 64, false, LengthUnit::kChars);
+    check_length(errors, (*v.client_request_token), MemberPath("clientRequestToken"), 32, 64, false, LengthUnit::kChars);
   }
   if (v.rotation_lambda_arn) {
-    check_length(errors, (*v.rotation_lambda_arn), std::string("rotationLambdaARN"), 0, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.rotation_lambda_arn), MemberPath("rotationLambdaARN"), 0, 2048, false, LengthUnit::kChars);
   }
   if (v.rotation_rules) {
-    validate_members(errors, (*v.rotation_rules), std::string("rotationRules"));
+    validate_members(errors, (*v.rotation_rules), MemberPath("rotationRules"));
   }
   if (v.external_secret_rotation_metadata) {
     for (std::size_t i0 = 0; i0 < (*v.external_secret_rotation_metadata).size(); ++i0) {
       const auto& e0 = (*v.external_secret_rotation_metadata)[i0];
-      validate_members(errors, e0, member_path(std::string("externalSecretRotationMetadata"), i0));
+      validate_members(errors, e0, MemberPath(MemberPath("externalSecretRotationMetadata"), i0));
     }
   }
   if (v.external_secret_rotation_role_arn) {
-    check_length(errors, (*v.external_secret_rotation_role_arn), std::string("externalSecretRotationRoleArn"), 20, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.external_secret_rotation_role_arn), MemberPath("externalSecretRotationRoleArn"), 20, 2048, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const StopReplicationToReplicaRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const TagResourceRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
-  if (!v.tags) errors.missing(std::string("tags"));
+  if (!v.tags) errors.missing(MemberPath("tags"));
   if (v.tags) {
     for (std::size_t i0 = 0; i0 < (*v.tags).size(); ++i0) {
       const auto& e0 = (*v.tags)[i0];
-      validate_members(errors, e0, member_path(std::string("tags"), i0));
+      validate_members(errors, e0, MemberPath(MemberPath("tags"), i0));
     }
   }
 }
 
 void validate_members(Violations& errors, const UntagResourceRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
-  if (!v.tag_keys) errors.missing(std::string("tagKeys"));
+  if (!v.tag_keys) errors.missing(MemberPath("tagKeys"));
   if (v.tag_keys) {
     for (std::size_t i0 = 0; i0 < (*v.tag_keys).size(); ++i0) {
       const auto& e0 = (*v.tag_keys)[i0];
-      check_length(errors, e0, member_path(std::string("tagKeys"), i0), 1, 128, false, LengthUnit::kChars);
+      check_length(errors, e0, MemberPath(MemberPath("tagKeys"), i0), 1, 128, false, LengthUnit::kChars);
     }
   }
 }
 
 void validate_members(Violations& errors, const UpdateSecretRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
   if (v.client_request_token) {
-    check_length(errors, (*v.client_request_token), std::string("clientRequestToken"), 32, 64, false, LengthUnit::kChars);
+    check_length(errors, (*v.client_request_token), MemberPath("clientRequestToken"), 32, 64, false, LengthUnit::kChars);
   }
   if (v.description) {
-    check_length(errors, (*v.description), std::string("description"), 0, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.description), MemberPath("description"), 0, 2048, false, LengthUnit::kChars);
   }
   if (v.kms_key_id) {
-    check_length(errors, (*v.kms_key_id), std::string("kmsKeyId"), 0, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.kms_key_id), MemberPath("kmsKeyId"), 0, 2048, false, LengthUnit::kChars);
   }
   if (v.secret_binary) {
-    check_length(errors, (*v.secret_binary), std::string("secretBinary"), 1, 65536, true, LengthUnit::kBytes);
+    check_length(errors, (*v.secret_binary), MemberPath("secretBinary"), 1, 65536, true, LengthUnit::kBytes);
   }
   if (v.secret_string) {
-    check_length(errors, (*v.secret_string), std::string("secretString"), 1, 65536, true, LengthUnit::kBytes);
+    check_length(errors, (*v.secret_string), MemberPath("secretString"), 1, 65536, true, LengthUnit::kBytes);
   }
   if (v.type) {
-    check_length(errors, (*v.type), std::string("type"), 0, 256, false, LengthUnit::kChars);
+    check_length(errors, (*v.type), MemberPath("type"), 0, 256, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const UpdateSecretVersionStageRequest& v) {
-  if (!v.secret_id) errors.missing(std::string("secretId"));
+  if (!v.secret_id) errors.missing(MemberPath("secretId"));
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
-  if (!v.version_stage) errors.missing(std::string("versionStage"));
+  if (!v.version_stage) errors.missing(MemberPath("versionStage"));
   if (v.version_stage) {
-    check_length(errors, (*v.version_stage), std::string("versionStage"), 1, 256, false, LengthUnit::kChars);
+    check_length(errors, (*v.version_stage), MemberPath("versionStage"), 1, 256, false, LengthUnit::kChars);
   }
   if (v.remove_from_version_id) {
-    check_length(errors, (*v.remove_from_version_id), std::string("removeFromVersionId"), 32, 64, false, LengthUnit::kChars);
+    check_length(errors, (*v.remove_from_version_id), MemberPath("removeFromVersionId"), 32, 64, false, LengthUnit::kChars);
   }
   if (v.move_to_version_id) {
-    check_length(errors, (*v.move_to_version_id), std::string("moveToVersionId"), 32, 64, false, LengthUnit::kChars);
+    check_length(errors, (*v.move_to_version_id), MemberPath("moveToVersionId"), 32, 64, false, LengthUnit::kChars);
   }
 }
 
 void validate_members(Violations& errors, const ValidateResourcePolicyRequest& v) {
   if (v.secret_id) {
-    check_length(errors, (*v.secret_id), std::string("secretId"), 1, 2048, false, LengthUnit::kChars);
+    check_length(errors, (*v.secret_id), MemberPath("secretId"), 1, 2048, false, LengthUnit::kChars);
   }
-  if (!v.resource_policy) errors.missing(std::string("resourcePolicy"));
+  if (!v.resource_policy) errors.missing(MemberPath("resourcePolicy"));
   if (v.resource_policy) {
-    check_length(errors, (*v.resource_policy), std::string("resourcePolicy"), 1, 20480, false, LengthUnit::kChars);
+    check_length(errors, (*v.resource_policy), MemberPath("resourcePolicy"), 1, 20480, false, LengthUnit::kChars);
   }
 }
 

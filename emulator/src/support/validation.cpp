@@ -13,8 +13,8 @@ std::string value_clause(const std::string& value, bool sensitive) {
   return sensitive ? std::string("Value") : fmt::format("Value '{}'", value);
 }
 
-std::string violation(std::string_view value_part, const std::string& path, std::string_view constraint) {
-  return fmt::format("{} at '{}' failed to satisfy constraint: Member must {}", value_part, path, constraint);
+std::string violation(std::string_view value_part, const MemberPath& path, std::string_view constraint) {
+  return fmt::format("{} at '{}' failed to satisfy constraint: Member must {}", value_part, path.text(), constraint);
 }
 
 // The model's patterns are Java regular expressions matched against the whole value. The few it
@@ -36,7 +36,7 @@ std::size_t utf8_length(std::string_view text) {
   return count;
 }
 
-void Violations::missing(const std::string& path) { add(violation("Value null", path, "not be null")); }
+void Violations::missing(const MemberPath& path) { add(violation("Value null", path, "not be null")); }
 
 std::optional<Error> Violations::to_error() const {
   if (items_.empty()) return std::nullopt;
@@ -45,11 +45,13 @@ std::optional<Error> Violations::to_error() const {
                                 fmt::join(items_, "; ")));
 }
 
-std::string member_path(const std::string& path, std::size_t index) {
-  return fmt::format("{}.{}.member", path, index + 1);
+std::string MemberPath::text() const {
+  if (!parent_) return std::string(member_);
+  if (element_ > 0) return fmt::format("{}.{}.member", parent_->text(), element_);
+  return fmt::format("{}.{}", parent_->text(), member_);
 }
 
-void check_length(Violations& errors, const std::string& value, const std::string& path, std::int64_t min,
+void check_length(Violations& errors, const std::string& value, const MemberPath& path, std::int64_t min,
                   std::int64_t max, bool sensitive, LengthUnit unit) {
   const auto bytes = static_cast<std::int64_t>(value.size());
   // A UTF-8 character takes 1 to 4 bytes: most values are within bounds by their size alone,
@@ -63,7 +65,7 @@ void check_length(Violations& errors, const std::string& value, const std::strin
   }
 }
 
-void check_pattern(Violations& errors, const std::string& value, const std::string& path, std::string_view pattern,
+void check_pattern(Violations& errors, const std::string& value, const MemberPath& path, std::string_view pattern,
                    bool sensitive) {
   if (!std::regex_match(value, compiled(pattern))) {
     errors.add(violation(value_clause(value, sensitive), path,
@@ -71,7 +73,7 @@ void check_pattern(Violations& errors, const std::string& value, const std::stri
   }
 }
 
-void check_enum(Violations& errors, const std::string& value, const std::string& path,
+void check_enum(Violations& errors, const std::string& value, const MemberPath& path,
                 std::initializer_list<std::string_view> allowed) {
   for (const auto candidate : allowed) {
     if (candidate == value) return;
@@ -80,7 +82,7 @@ void check_enum(Violations& errors, const std::string& value, const std::string&
                        fmt::format("satisfy enum value set: [{}]", fmt::join(allowed, ", "))));
 }
 
-void check_range(Violations& errors, std::int64_t value, const std::string& path, std::int64_t min, std::int64_t max) {
+void check_range(Violations& errors, std::int64_t value, const MemberPath& path, std::int64_t min, std::int64_t max) {
   if (value < min) {
     errors.add(violation(fmt::format("Value '{}'", value), path, fmt::format("have value greater than or equal to {}", min)));
   } else if (value > max) {
@@ -88,7 +90,7 @@ void check_range(Violations& errors, std::int64_t value, const std::string& path
   }
 }
 
-void check_size(Violations& errors, std::size_t size, const std::string& path, std::int64_t min, std::int64_t max) {
+void check_size(Violations& errors, std::size_t size, const MemberPath& path, std::int64_t min, std::int64_t max) {
   const auto n = static_cast<std::int64_t>(size);
   if (n < min) {
     errors.add(violation(fmt::format("Value with {} items", n), path, fmt::format("have length greater than or equal to {}", min)));

@@ -22,9 +22,26 @@ inline constexpr std::int64_t kNoMin = std::numeric_limits<std::int64_t>::min();
 // Strings are measured in Unicode characters; secret values in bytes (D20).
 enum class LengthUnit { kChars, kBytes };
 
+// Where a member is, as the message names it ("secretId", "rotationRules.duration",
+// "tags.1.member": AWS numbers list elements from 1). Only pieces and a link to the enclosing
+// path: the text is built when a violation needs it, so a valid request (the usual one) pays
+// nothing for it. A path must not outlive the one it extends.
+class MemberPath {
+ public:
+  explicit MemberPath(std::string_view member) : member_(member) {}  // a member of the request
+  MemberPath(const MemberPath& structure, std::string_view member) : parent_(&structure), member_(member) {}
+  MemberPath(const MemberPath& list, std::size_t index) : parent_(&list), element_(index + 1) {}
+  std::string text() const;
+
+ private:
+  const MemberPath* parent_ = nullptr;
+  std::string_view member_;
+  std::size_t element_ = 0;  // from 1: an element of the list parent_ names; 0: a member
+};
+
 class Violations {
  public:
-  void missing(const std::string& path);
+  void missing(const MemberPath& path);
   void add(std::string violation) { items_.push_back(std::move(violation)); }
   std::optional<Error> to_error() const;
 
@@ -32,17 +49,14 @@ class Violations {
   std::vector<std::string> items_;
 };
 
-// "tags.1.member": AWS numbers list elements from 1.
-std::string member_path(const std::string& path, std::size_t index);
-
-void check_length(Violations& errors, const std::string& value, const std::string& path, std::int64_t min,
+void check_length(Violations& errors, const std::string& value, const MemberPath& path, std::int64_t min,
                   std::int64_t max, bool sensitive, LengthUnit unit);
-void check_pattern(Violations& errors, const std::string& value, const std::string& path, std::string_view pattern,
+void check_pattern(Violations& errors, const std::string& value, const MemberPath& path, std::string_view pattern,
                    bool sensitive);
-void check_enum(Violations& errors, const std::string& value, const std::string& path,
+void check_enum(Violations& errors, const std::string& value, const MemberPath& path,
                 std::initializer_list<std::string_view> allowed);
-void check_range(Violations& errors, std::int64_t value, const std::string& path, std::int64_t min, std::int64_t max);
-void check_size(Violations& errors, std::size_t size, const std::string& path, std::int64_t min, std::int64_t max);
+void check_range(Violations& errors, std::int64_t value, const MemberPath& path, std::int64_t min, std::int64_t max);
+void check_size(Violations& errors, std::size_t size, const MemberPath& path, std::int64_t min, std::int64_t max);
 
 // Unicode characters in a UTF-8 string (continuation bytes are not counted).
 std::size_t utf8_length(std::string_view text);
