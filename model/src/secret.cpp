@@ -7,17 +7,13 @@
 #include <fmt/format.h>
 
 #include "smemu/model/labels.h"
+#include "text_hash.h"
 
 namespace smemu::model {
 namespace {
 
 bool contains(std::span<const std::string> list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
-}
-
-std::uint32_t id_hash(std::string_view id) {
-  const std::uint64_t h = std::hash<std::string_view>{}(id);
-  return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
 // The labels with fixed places in a Secret, in the order of Secret::known_labels_.
@@ -77,10 +73,10 @@ Secret& Secret::operator=(Secret&& other) noexcept {
 }
 
 SecretVersion::SecretVersion(std::string version_id, SecretValue version_value, Timestamp created_at)
-    : id(std::move(version_id)), value(std::move(version_value)), created(created_at), id_hash_(id_hash(id)) {}
+    : id(std::move(version_id)), value(std::move(version_value)), created(created_at), id_hash_(text_hash(id)) {}
 
 std::optional<Secret::VersionIndex> Secret::index_of(std::string_view id) const {
-  const auto hash = id_hash(id);
+  const auto hash = text_hash(id);
   for (std::size_t i = head_; i < versions_.size(); ++i) {
     if (versions_[i].id_hash_ == hash && versions_[i].id == id) return static_cast<VersionIndex>(i);
   }

@@ -4,9 +4,10 @@
 #include <array>
 #include <cassert>
 #include <bit>
-#include <cctype>
 #include <new>
 #include <utility>
+
+#include "text_hash.h"
 
 namespace smemu::model {
 namespace {
@@ -33,8 +34,10 @@ std::optional<ParsedArn> parse_arn(std::string_view id) {
 
 bool ends_with_suffix(std::string_view rest) {
   if (rest.size() <= kSuffixLength + 1 || rest[rest.size() - kSuffixLength - 1] != '-') return false;
-  return std::all_of(rest.end() - kSuffixLength, rest.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+  // ASCII letters and digits, whatever the C locale says (std::isalnum reads it on every call).
+  return std::all_of(rest.end() - kSuffixLength, rest.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  });
 }
 
 }  // namespace
@@ -113,10 +116,7 @@ std::uint32_t Store::Pool::index_of(const Secret& secret) const {
 
 // --- NameTable -----------------------------------------------------------------------------
 
-std::uint32_t Store::NameTable::hash(std::string_view name) {
-  const std::uint64_t h = std::hash<std::string_view>{}(name);
-  return static_cast<std::uint32_t>(h ^ (h >> 32));
-}
+std::uint32_t Store::NameTable::hash(std::string_view name) { return text_hash(name); }
 
 std::size_t Store::NameTable::position(std::string_view name, const Pool& pool) const {
   if (slots_.empty()) return 0;
