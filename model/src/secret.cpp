@@ -129,6 +129,14 @@ void Secret::for_each_label_version(Visit&& visit) {
 
 std::vector<std::string> Secret::labels_at(VersionIndex version) const {
   std::vector<std::string> out;
+  // Sized first: a version with AWSCURRENT and AWSPENDING would otherwise allocate twice.
+  std::size_t count = static_cast<std::size_t>(std::count(known_labels_.begin(), known_labels_.end(), version));
+  if (custom_labels_) {
+    count += static_cast<std::size_t>(std::count_if(custom_labels_->begin(), custom_labels_->end(),
+                                                    [&](const LabelEntry& e) { return e.version == version; }));
+  }
+  if (count == 0) return out;
+  out.reserve(count);
   for (std::size_t i = 0; i < kKnownLabels.size(); ++i) {
     if (known_labels_[i] == version) out.emplace_back(kKnownLabels[i]);
   }
