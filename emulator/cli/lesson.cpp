@@ -266,12 +266,10 @@ StepView Lesson::play() {
 Frame Lesson::capture() {
   Frame frame;
   frame.clock = service().clock().now();
-  const auto& options = service().options();
   service().inspect_all(runner_->region(), [&](const model::Secret& secret) {
     SecretView view;
     view.name = secret.meta.name;
-    view.arn = "arn:" + options.partition + ":secretsmanager:" + secret.meta.region + ":" + options.account +
-               ":secret:" + secret.meta.name + "-" + secret.meta.suffix;
+    view.arn = service().arn_of(secret.meta);
     for (const auto& version : secret.versions()) {
       view.versions.push_back({version.id, secret.labels_of(version), version.value});
     }

@@ -185,10 +185,10 @@ void Store::NameTable::grow() {
 Store::Store(std::string partition, std::string account)
     : partition_(std::move(partition)), account_(std::move(account)) {}
 
-std::string Store::arn(const SecretMetadata& meta) const {
+std::string Store::arn(std::string_view partition, std::string_view account, const SecretMetadata& meta) {
   // Copied into place rather than formatted or appended: every read and write answers with it.
-  const std::array<std::string_view, 10> parts{"arn:",      partition_, ":secretsmanager:", meta.region, ":",
-                                               account_,    ":secret:", meta.name,          "-",         meta.suffix};
+  const std::array<std::string_view, 10> parts{"arn:",   partition,  ":secretsmanager:", meta.region, ":",
+                                               account,  ":secret:", meta.name,          "-",         meta.suffix};
   std::size_t size = 0;
   for (const auto part : parts) size += part.size();
   std::string out(size, '\0');

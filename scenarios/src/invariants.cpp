@@ -449,7 +449,6 @@ std::optional<Violation> check_step(const SecretState* before, const SecretState
 struct InvariantChecker::Impl {
   Service& service;
   std::string region;
-  model::Store arns;       // formats a secret's ARN as the service does (Store::arn); holds no secret
   std::uint64_t cursor;    // the last event looked at
   struct Known {
     rules::SecretState state;
@@ -462,7 +461,6 @@ struct InvariantChecker::Impl {
   Impl(Service& s, std::string r)
       : service(s),
         region(std::move(r)),
-        arns(s.options().partition, s.options().account),
         cursor(s.events().last_sequence()) {
     const auto now = service.clock().now();
     remember_all(now, is_settled(now));
@@ -473,7 +471,7 @@ struct InvariantChecker::Impl {
     auto previous = std::move(known);
     known.clear();
     service.inspect_all(region, [&](const model::Secret& secret) {
-      auto state = rules::snapshot(secret, arns.arn(secret.meta));
+      auto state = rules::snapshot(secret, service.arn_of(secret.meta));
       const auto it = previous.find(state.arn);
       complete(state, it != previous.end() ? &it->second.state : nullptr, now, settled);
       auto arn = state.arn;
@@ -498,7 +496,7 @@ struct InvariantChecker::Impl {
     if (known.contains(secret_id)) return secret_id;
     std::optional<std::string> arn;
     service.inspect(region, secret_id, [&](const model::Secret* secret) {
-      if (secret) arn = arns.arn(secret->meta);
+      if (secret) arn = service.arn_of(secret->meta);
     });
     return arn;
   }

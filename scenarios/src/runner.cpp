@@ -98,11 +98,6 @@ std::string dump(const json& value) { return value.dump(-1, ' ', false, json::er
 
 std::string error_text(const Error& error) { return std::string(error.name()) + ": " + error.message; }
 
-std::string arn_of(const ServiceOptions& options, const model::SecretMetadata& meta) {
-  return "arn:" + options.partition + ":secretsmanager:" + meta.region + ":" + options.account + ":secret:" +
-         meta.name + "-" + meta.suffix;
-}
-
 std::string point_text(const Point& point) {
   // describe() words a point the same way inside "fault ... at POINT".
   const std::string text = describe(Step{ArmFault{Fault{FaultKind::kCrash, point}}, {}, {}});
@@ -643,7 +638,7 @@ struct Runner::Impl {
       if (known == resolved.end()) {
         std::optional<std::string> arn;
         service.inspect(event.region, event.secret_arn, [&](const model::Secret* secret) {
-          if (secret) arn = arn_of(service.options(), secret->meta);
+          if (secret) arn = service.arn_of(secret->meta);
         });
         if (!arn && event.secret_arn.starts_with("arn:")) arn = event.secret_arn;
         known = resolved.insert(resolved.end(), {&event, std::move(arn)});

@@ -89,6 +89,11 @@ class Service {
   // The clock, when it is the service's own virtual one; nullptr when the caller supplied a clock.
   VirtualClock* virtual_clock() { return owned_clock_.get(); }
   const ServiceOptions& options() const { return options_; }
+  // The ARN this service gives a secret (model::Store::arn with the options' partition and
+  // account), for callers that hold a secret from inspect(). Reads only the options: no lock.
+  std::string arn_of(const model::SecretMetadata& meta) const {
+    return model::Store::arn(options_.partition, options_.account, meta);
+  }
 
   // A fresh ClientRequestToken (UUID v4) from the seeded "token" stream, as the SDKs would fill in.
   std::string new_request_token();

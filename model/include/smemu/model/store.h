@@ -28,7 +28,8 @@ class Store {
   const std::string& account() const { return account_; }
 
   // arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<suffix>
-  std::string arn(const SecretMetadata& meta) const;
+  static std::string arn(std::string_view partition, std::string_view account, const SecretMetadata& meta);
+  std::string arn(const SecretMetadata& meta) const { return arn(partition_, account_, meta); }
   std::string arn(const Secret& secret) const { return arn(secret.meta); }
 
   // Spec 8: an exact full ARN; else an exact name; else a partial ARN (an ARN without the
