@@ -23,17 +23,18 @@ constexpr std::size_t kFirstChunkBytes = std::size_t{1} << 16;
 constexpr std::size_t kLargestChunkBytes = std::size_t{1} << 22;
 
 // The fixed part of a kept event's record; then label_count label sizes (std::uint32_t), then the
-// bytes of region, secret_arn, version_id, step, message and the labels, one after another.
+// bytes of region, secret_arn, version_id, step, message and the labels, one after another. The
+// sequence number is not stored: it follows from the record's place in the ring.
 struct RecordHeader {
-  std::uint64_t sequence;
   Timestamp time;
   const char* name;  // a string literal's
   std::uint32_t name_size;
   std::uint32_t attempt;
-  std::array<std::uint32_t, 5> sizes;  // region, secret_arn, version_id, step, message
+  std::array<std::uint32_t, 5> sizes;  // region, secret_arn (as stored), version_id, step, message
   std::uint32_t label_count;
   EventKind kind;
   bool has_error;
+  bool arn_prefix_left_out;  // secret_arn is stored without the log's ARN prefix for region
   ErrorCode error;
 };
 static_assert(std::is_trivially_copyable_v<RecordHeader>);
@@ -85,9 +86,10 @@ std::uint64_t EventLog::append(const EventFields& event) {
     for (const auto& s : subscriptions_) to_call.push_back(s.callback);
     if (capacity_ > 0) {
       if (kept_ == capacity_) drop_oldest();
-      const auto texts = texts_of(event);
-      RecordHeader header{.sequence = sequence,
-                          .time = event.time,
+      auto texts = texts_of(event);
+      const bool short_arn = has_own_prefix(event.region, event.secret_arn);
+      if (short_arn) texts[1].remove_prefix(prefix_size(event.region));
+      RecordHeader header{.time = event.time,
                           .name = event.name.data(),
                           .name_size = static_cast<std::uint32_t>(event.name.size()),
                           .attempt = event.attempt,
@@ -95,6 +97,7 @@ std::uint64_t EventLog::append(const EventFields& event) {
                           .label_count = static_cast<std::uint32_t>(event.labels.size()),
                           .kind = event.kind,
                           .has_error = event.error.has_value(),
+                          .arn_prefix_left_out = short_arn,
                           .error = event.error.value_or(ErrorCode{})};
       std::size_t text_bytes = 0;
       for (std::size_t i = 0; i < texts.size(); ++i) {
@@ -171,7 +174,20 @@ void EventLog::drop_oldest() {
   }
 }
 
-Event EventLog::decode(Place place) const {
+EventLog::EventLog(std::size_t capacity, std::string_view partition, std::string_view account)
+    : capacity_(capacity) {
+  if (partition.empty()) return;
+  arn_head_ = "arn:" + std::string(partition) + ":secretsmanager:";
+  arn_tail_ = ":" + std::string(account) + ":secret:";
+}
+
+bool EventLog::has_own_prefix(std::string_view region, std::string_view arn) const {
+  return !arn_head_.empty() && arn.size() >= prefix_size(region) && arn.starts_with(arn_head_) &&
+         arn.substr(arn_head_.size(), region.size()) == region &&
+         arn.substr(arn_head_.size() + region.size(), arn_tail_.size()) == arn_tail_;
+}
+
+Event EventLog::decode(Place place, std::uint64_t sequence) const {
   const std::byte* in = chunks_[static_cast<std::uint32_t>(place.chunk - first_chunk_)].bytes.get() + place.offset;
   RecordHeader header;
   std::memcpy(&header, in, sizeof header);
@@ -184,12 +200,18 @@ Event EventLog::decode(Place place) const {
     in += size;
     return text;
   };
-  Event event{.sequence = header.sequence,
+  Event event{.sequence = sequence,
               .time = header.time,
               .kind = header.kind,
               .name = std::string_view(header.name, header.name_size)};
   event.region = take(header.sizes[0]);
   event.secret_arn = take(header.sizes[1]);
+  if (header.arn_prefix_left_out) {
+    std::string arn;
+    arn.reserve(prefix_size(event.region) + event.secret_arn.size());
+    arn.append(arn_head_).append(event.region).append(arn_tail_).append(event.secret_arn);
+    event.secret_arn = std::move(arn);
+  }
   event.version_id = take(header.sizes[2]);
   event.step = take(header.sizes[3]);
   event.message = take(header.sizes[4]);
@@ -207,7 +229,7 @@ std::vector<Event> EventLog::read(std::uint64_t after, std::size_t limit) const 
   const auto place_of = [&](std::size_t age) { return places_[(oldest_ + age) % places_.size()]; };
   const std::uint64_t first = next_sequence_ - kept_;
   const std::size_t start = after < first ? 0 : static_cast<std::size_t>(after - first + 1);
-  for (std::size_t i = start; i < kept_ && out.size() < limit; ++i) out.push_back(decode(place_of(i)));
+  for (std::size_t i = start; i < kept_ && out.size() < limit; ++i) out.push_back(decode(place_of(i), first + i));
   return out;
 }
 

@@ -14,7 +14,7 @@ Service::Service(ServiceOptions options)
       random_(std::make_unique<Random>(options_.seed)),
       store_(options_.partition, options_.account),
       queue_(std::make_unique<WorkQueue>()),
-      events_(options_.event_capacity) {}
+      events_(options_.event_capacity, options_.partition, options_.account) {}
 
 Service::~Service() = default;
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -661,16 +662,34 @@ TEST_CASE("emulator/events: every member reads back as appended, while old event
   // The log packs events into chunks of bytes and drops a chunk once it holds only dropped
   // events: 20,000 events of up to ~3 KB through a log of 500 cross many chunks, and messages
   // bigger than a chunk get one of their own.
+  // A log given the service's partition and account leaves their ARN prefix out of its records
+  // and puts it back when read: every shape of secret_arn must still read back as it was.
   constexpr std::size_t kCapacity = 500;
   constexpr int kEvents = 20'000;
-  smemu::EventLog log(kCapacity);
-  const auto event_number = [](int i) {
+  std::unique_ptr<smemu::EventLog> made;
+  SUBCASE("ARNs kept whole") { made = std::make_unique<smemu::EventLog>(kCapacity); }
+  SUBCASE("the service's ARN prefix left out of each record") {
+    made = std::make_unique<smemu::EventLog>(kCapacity, "aws", "123456789012");
+  }
+  auto& log = *made;
+  const auto arn_number = [](int i) -> std::string {
+    const auto n = std::to_string(i);
+    switch (i % 6) {
+      case 0: return "arn:aws:secretsmanager:region-" + n + ":123456789012:secret:s" + n;  // the event's region
+      case 1: return "arn:aws:secretsmanager:us-east-1:123456789012:secret:s" + n;  // another region
+      case 2: return "s" + n;                                                        // a name
+      case 3: return "arn:aws:secretsmanager:region-" + n + ":999999999999:secret:s" + n;  // another account
+      case 4: return "arn:aws:secretsmanager:region-" + n + ":123456789012:secret:";  // the prefix alone
+      default: return "";
+    }
+  };
+  const auto event_number = [&](int i) {
     const auto n = std::to_string(i);
     smemu::Event event{.time = smemu::kVirtualEpoch + std::chrono::seconds(i),
                        .kind = static_cast<smemu::EventKind>(i % 3),
                        .name = i % 2 ? "PutSecretValue" : "RotationFailed",
                        .region = "region-" + n,
-                       .secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:s" + n,
+                       .secret_arn = arn_number(i),
                        .version_id = i % 5 ? "token-" + n : "",
                        .step = i % 4 ? "" : "setSecret",
                        .attempt = static_cast<std::uint32_t>(i % 7),

@@ -73,7 +73,11 @@ struct EventFields {
 class EventLog {
  public:
   static constexpr std::size_t kDefaultCapacity = 1'000'000;
-  explicit EventLog(std::size_t capacity = kDefaultCapacity) : capacity_(capacity) {}
+  // `partition` and `account` are the service's: an event's secret ARN of that form is kept
+  // without its "arn:<partition>:secretsmanager:<region>:<account>:secret:" (a third of a record)
+  // and given back whole. Empty: ARNs are kept as they are.
+  explicit EventLog(std::size_t capacity = kDefaultCapacity, std::string_view partition = {},
+                    std::string_view account = {});
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
 
@@ -119,10 +123,17 @@ class EventLog {
   Place reserve(std::size_t bytes);
   // Drops the oldest kept event, and its chunk once no kept event is in it.
   void drop_oldest();
-  Event decode(Place place) const;
+  Event decode(Place place, std::uint64_t sequence) const;
+  // arn_head_ region arn_tail_: what a record leaves out of a secret ARN that starts with it.
+  std::size_t prefix_size(std::string_view region) const {
+    return arn_head_.size() + region.size() + arn_tail_.size();
+  }
+  bool has_own_prefix(std::string_view region, std::string_view arn) const;
 
   mutable std::mutex mutex_;
   std::size_t capacity_;
+  std::string arn_head_;  // "arn:<partition>:secretsmanager:"; empty: ARNs are kept whole
+  std::string arn_tail_;  // ":<account>:secret:"
   // The kept events are records (a fixed header, then their strings) packed one after another in
   // chunks of bytes: an append allocates nothing but, now and then, a chunk, and nothing moves
   // when the log grows. places_ is a ring of where each kept event starts, oldest at oldest_.
